@@ -1,0 +1,20 @@
+// Command flowrun runs declarative API auth-flow specs.
+//
+//	flowrun specs/                 run every spec in specs/ (run is the default)
+//	flowrun validate specs/        check specs without sending anything
+//	flowrun sandbox                serve the embedded provider simulators
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}

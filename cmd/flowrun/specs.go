@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flowrun/flowrun/examples/sandbox"
+	"github.com/flowrun/flowrun/flows"
+	"github.com/flowrun/flowrun/runner"
+)
+
+// loadPlans finds, loads and compiles the specs under paths. It reports
+// every problem of every file at once, as an exitError with code 2.
+func (a *app) loadPlans(paths []string) ([]*runner.Plan, error) {
+	files, err := flows.Find(paths)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
+	}
+	var plans []*runner.Plan
+	var errs []error
+	for _, file := range files {
+		spec, err := flows.Load(file, a.getenv)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := checkSandbox(spec); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		plan, err := runner.Compile(spec)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		plans = append(plans, plan)
+	}
+	if len(errs) > 0 {
+		n := 0
+		for _, e := range errs {
+			n += strings.Count(e.Error(), "\n") + 1
+		}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w\n%d problem(s) found; nothing was run", errors.Join(errs...), n)}
+	}
+	return plans, nil
+}
+
+// checkSandbox checks that a spec's sandbox names a known simulator.
+func checkSandbox(spec *flows.Spec) error {
+	sb := spec.Sandbox
+	if sb == nil {
+		return nil
+	}
+	names := sandbox.Names()
+	for _, n := range names {
+		if n == sb.Provider {
+			return nil
+		}
+	}
+	hint := ""
+	if best := flows.Nearest(sb.Provider, names); best != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return flows.Errorf(sb.Pos, "sandbox: no embedded simulator named %q%s; known: %s", sb.Provider, hint, strings.Join(names, ", "))
+}
+
+// startSandboxes points each plan whose base URL is empty at a fresh
+// embedded simulator of its provider. The returned func stops them all.
+func startSandboxes(plans []*runner.Plan) (func(), error) {
+	var servers []*sandbox.Server
+	stop := func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}
+	for _, p := range plans {
+		sb := p.Spec.Sandbox
+		if p.BaseURL != "" || sb == nil {
+			continue
+		}
+		srv, err := sandbox.Start(sb.Provider, sandbox.Options{TokenLifetime: sb.TokenLifetime, RefreshLifetime: sb.RefreshLifetime})
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		servers = append(servers, srv)
+		p.BaseURL, p.Sandbox = srv.URL, sb.Provider
+	}
+	return stop, nil
+}

@@ -1,0 +1,441 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowrun/flowrun/examples/sandbox"
+)
+
+const micKey = "sandbox-api-key"
+
+// micClock is a settable clock, safe for the simulator's goroutines.
+type micClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newMICClock() *micClock {
+	return &micClock{now: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *micClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *micClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func micStart(t *testing.T, o sandbox.Options) *sandbox.Server {
+	t.Helper()
+	srv, err := sandbox.Start("mic", o)
+	if err != nil {
+		t.Fatalf("start mic: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// micHeaders builds the three credential headers, leaving out empty ones.
+func micHeaders(key, token, identityID string) http.Header {
+	h := http.Header{}
+	for name, v := range map[string]string{"x-api-key": key, "Authorization": token, "identityId": identityID} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+	return h
+}
+
+// micSend makes one request and decodes its JSON body; safe to call from any
+// goroutine.
+func micSend(srv *sandbox.Server, method, path string, h http.Header, body string) (int, map[string]any, error) {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header = h.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: body is not a JSON object: %w", method, path, err)
+	}
+	return resp.StatusCode, out, nil
+}
+
+func micCall(t *testing.T, srv *sandbox.Server, method, path string, h http.Header, body string) (int, map[string]any) {
+	t.Helper()
+	status, out, err := micSend(srv, method, path, h, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, out
+}
+
+// micOutcome condenses an answer to "status message", "status userName" for a
+// user, "status environment" for metadata, or "status credentials" for a
+// login or refresh.
+func micOutcome(status int, body map[string]any) string {
+	for _, key := range []string{"message", "userName", "environment"} {
+		if v, ok := body[key]; ok {
+			return fmt.Sprintf("%d %v", status, v)
+		}
+	}
+	if _, ok := body["credentials"]; ok {
+		return fmt.Sprintf("%d credentials", status)
+	}
+	return fmt.Sprintf("%d %v", status, body)
+}
+
+type micCreds struct{ identityID, token, refresh string }
+
+// micCredsOf reads the credentials object of a login or refresh answer.
+func micCredsOf(body map[string]any) micCreds {
+	c, _ := body["credentials"].(map[string]any)
+	s := func(k string) string { v, _ := c[k].(string); return v }
+	return micCreds{identityID: s("identityId"), token: s("token"), refresh: s("refreshToken")}
+}
+
+func micLogin(t *testing.T, srv *sandbox.Server, user string) micCreds {
+	t.Helper()
+	body := fmt.Sprintf(`{"userName":%q,"password":%q}`, user, user+"-password")
+	status, out := micCall(t, srv, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
+	if status != http.StatusOK {
+		t.Fatalf("login %s: got %d %v, want 200", user, status, out)
+	}
+	return micCredsOf(out)
+}
+
+// micStep is one request of a scripted sequence and the outcome it must have.
+type micStep struct {
+	name, method, path string
+	header             http.Header
+	body, want         string
+}
+
+// micSteps runs steps in order as subtests, reporting each differing outcome.
+func micSteps(t *testing.T, srv *sandbox.Server, steps []micStep) {
+	t.Helper()
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if got := micOutcome(micCall(t, srv, s.method, s.path, s.header, s.body)); got != s.want {
+				t.Errorf("got %q, want %q", got, s.want)
+			}
+		})
+	}
+}
+
+func micRefreshBody(refresh string) string { return fmt.Sprintf(`{"refreshToken":%q}`, refresh) }
+
+func micRefresh(t *testing.T, srv *sandbox.Server, refresh string) (string, micCreds) {
+	t.Helper()
+	status, out := micCall(t, srv, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(refresh))
+	return micOutcome(status, out), micCredsOf(out)
+}
+
+func micReadUser(t *testing.T, srv *sandbox.Server, c micCreds, user string) string {
+	t.Helper()
+	return micOutcome(micCall(t, srv, http.MethodGet, "/users/"+user, micHeaders(micKey, c.token, c.identityID), ""))
+}
+
+func TestMICLogin(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	identity := regexp.MustCompile(`^eu-west-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	cases := []struct {
+		name, key, body string
+		want            string
+	}{
+		{"alice", micKey, `{"userName":"alice","password":"alice-password"}`, "200 credentials"},
+		{"bob", micKey, `{"userName":"bob","password":"bob-password"}`, "200 credentials"},
+		{"no api key", "", `{"userName":"alice","password":"alice-password"}`, "403 Forbidden"},
+		{"wrong api key", "other-key", `{"userName":"alice","password":"alice-password"}`, "403 Forbidden"},
+		{"wrong password", micKey, `{"userName":"alice","password":"bob-password"}`, "401 Incorrect username or password."},
+		{"unknown user", micKey, `{"userName":"carol","password":"carol-password"}`, "401 Incorrect username or password."},
+		{"no password", micKey, `{"userName":"alice"}`, "400 userName and password are required"},
+		{"empty object", micKey, `{}`, "400 userName and password are required"},
+		{"malformed JSON", micKey, `{"userName":`, "400 Invalid request body"},
+		{"not an object", micKey, `["alice"]`, "400 Invalid request body"},
+		{"no body", micKey, ``, "400 Invalid request body"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := micCall(t, srv, http.MethodPost, "/auth/login", micHeaders(tc.key, "", ""), tc.body)
+			if got := micOutcome(status, out); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			if status != http.StatusOK {
+				return
+			}
+			c := micCredsOf(out)
+			if !identity.MatchString(c.identityID) || c.token == "" || c.refresh == "" || c.token == c.refresh {
+				t.Errorf("credentials: got %+v, want eu-west-1:<uuid> and two distinct tokens", c)
+			}
+		})
+	}
+}
+
+func TestMICCredentialsRequired(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	alice, bob := micLogin(t, srv, "alice"), micLogin(t, srv, "bob")
+	micSteps(t, srv, []micStep{
+		{"all three", http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, alice.identityID), "", "200 alice"},
+		{"identityId as query", http.MethodGet, "/users/alice?identityId=" + alice.identityID, micHeaders(micKey, alice.token, ""), "", "200 alice"},
+		{"bob reads bob", http.MethodGet, "/users/bob", micHeaders(micKey, bob.token, bob.identityID), "", "200 bob"},
+		{"no api key", http.MethodGet, "/users/alice", micHeaders("", alice.token, alice.identityID), "", "403 Forbidden"},
+		{"wrong api key", http.MethodGet, "/users/alice", micHeaders("wrong", alice.token, alice.identityID), "", "403 Forbidden"},
+		{"no Authorization", http.MethodGet, "/users/alice", micHeaders(micKey, "", alice.identityID), "", "403 Forbidden"},
+		{"no identityId", http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, ""), "", "403 Forbidden"},
+		{"nothing", http.MethodGet, "/users/alice", micHeaders("", "", ""), "", "403 Forbidden"},
+		{"Bearer scheme", http.MethodGet, "/users/alice", micHeaders(micKey, "Bearer "+alice.token, alice.identityID), "", "401 Unauthorized"},
+		{"unknown token", http.MethodGet, "/users/alice", micHeaders(micKey, "not-a-token", alice.identityID), "", "401 Unauthorized"},
+		{"another user's identityId", http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, bob.identityID), "", "403 identityId does not match the token"},
+		{"another user", http.MethodGet, "/users/bob", micHeaders(micKey, alice.token, alice.identityID), "", "404 User not found"},
+		{"unknown user", http.MethodGet, "/users/nobody", micHeaders(micKey, alice.token, alice.identityID), "", "404 User not found"},
+	})
+	_, out := micCall(t, srv, http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, alice.identityID), "")
+	want := map[string]any{"userName": "alice", "email": "alice@example.com", "firstName": "Alice",
+		"lastName": "Andersen", "roleName": "Admin", "domainName": "sandbox"}
+	if !maps.Equal(out, want) {
+		t.Errorf("user: got %v, want %v", out, want)
+	}
+}
+
+func TestMICRefresh(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	old := micLogin(t, srv, "alice")
+	got, fresh := micRefresh(t, srv, old.refresh)
+	if got != "200 credentials" {
+		t.Fatalf("refresh: got %q, want %q", got, "200 credentials")
+	}
+	if fresh.token == old.token || fresh.refresh == old.refresh || fresh.identityID != old.identityID {
+		t.Errorf("refresh: got %+v from %+v, want both tokens rotated and the same identityId", fresh, old)
+	}
+	key := micHeaders(micKey, "", "")
+	micSteps(t, srv, []micStep{
+		{"old token", http.MethodGet, "/users/alice", micHeaders(micKey, old.token, old.identityID), "", "401 Unauthorized"},
+		{"new token", http.MethodGet, "/users/alice", micHeaders(micKey, fresh.token, fresh.identityID), "", "200 alice"},
+		{"used refresh token", http.MethodPost, "/auth/refresh", key, micRefreshBody(old.refresh), "401 Invalid refresh token"},
+		{"unknown refresh token", http.MethodPost, "/auth/refresh", key, micRefreshBody("nope"), "401 Invalid refresh token"},
+		{"no api key", http.MethodPost, "/auth/refresh", micHeaders("", "", ""), micRefreshBody(fresh.refresh), "403 Forbidden"},
+		{"no refreshToken", http.MethodPost, "/auth/refresh", key, `{}`, "400 refreshToken is required"},
+		{"malformed", http.MethodPost, "/auth/refresh", key, `{`, "400 Invalid request body"},
+		{"new refresh token", http.MethodPost, "/auth/refresh", key, micRefreshBody(fresh.refresh), "200 credentials"},
+	})
+}
+
+func TestMICLogout(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	c := micLogin(t, srv, "bob")
+	all := micHeaders(micKey, c.token, c.identityID)
+	micSteps(t, srv, []micStep{
+		{"without identityId", http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, ""), "", "403 Forbidden"},
+		{"without api key", http.MethodPost, "/auth/logout", micHeaders("", c.token, c.identityID), "", "403 Forbidden"},
+		{"logout", http.MethodPost, "/auth/logout", all, "", "200 Logged out"},
+		{"token after logout", http.MethodGet, "/users/bob", all, "", "401 Unauthorized"},
+		{"refresh after logout", http.MethodPost, "/auth/refresh", all, micRefreshBody(c.refresh), "401 Invalid refresh token"},
+		{"logout again", http.MethodPost, "/auth/logout", all, "", "401 Unauthorized"},
+	})
+}
+
+func TestMICExpiry(t *testing.T) {
+	cases := []struct {
+		name           string
+		token, refresh time.Duration // configured; zero means the defaults
+		wantT, wantR   time.Duration // effective
+	}{
+		{"short", time.Second, 2 * time.Second, time.Second, 2 * time.Second},
+		{"defaults", 0, 0, time.Hour, 30 * 24 * time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newMICClock()
+			srv := micStart(t, sandbox.Options{TokenLifetime: tc.token, RefreshLifetime: tc.refresh, Now: clock.Now})
+			c := micLogin(t, srv, "alice")
+			clock.Advance(tc.wantT - time.Millisecond)
+			if got := micReadUser(t, srv, c, "alice"); got != "200 alice" {
+				t.Errorf("just before token expiry: got %q, want %q", got, "200 alice")
+			}
+			clock.Advance(time.Millisecond)
+			if got := micReadUser(t, srv, c, "alice"); got != "401 The incoming token has expired" {
+				t.Errorf("at token expiry: got %q, want %q", got, "401 The incoming token has expired")
+			}
+			got, fresh := micRefresh(t, srv, c.refresh)
+			if got != "200 credentials" || micReadUser(t, srv, fresh, "alice") != "200 alice" {
+				t.Fatalf("refresh after token expiry: got %q, want a working new token", got)
+			}
+			clock.Advance(tc.wantR)
+			if got, _ := micRefresh(t, srv, fresh.refresh); got != "401 Refresh token has expired" {
+				t.Errorf("at refresh expiry: got %q, want %q", got, "401 Refresh token has expired")
+			}
+		})
+	}
+}
+
+func TestMICConcurrentRefresh(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	c := micLogin(t, srv, "alice")
+	const n = 16
+	results := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			status, out, err := micSend(srv, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(c.refresh))
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			results <- micOutcome(status, out)
+		})
+	}
+	wg.Wait()
+	close(results)
+	counts := map[string]int{}
+	for r := range results {
+		counts[r]++
+	}
+	want := map[string]int{"200 credentials": 1, "401 Invalid refresh token": n - 1}
+	if !maps.Equal(counts, want) {
+		t.Errorf("got %v, want %v", counts, want)
+	}
+}
+
+func TestMICConcurrentSessions(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	errs := make(chan error, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		user := []string{"alice", "bob"}[i%2]
+		wg.Go(func() { errs <- micSession(srv, user) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// micSession logs in, reads the user, logs out and checks the token is dead.
+func micSession(srv *sandbox.Server, user string) error {
+	body := fmt.Sprintf(`{"userName":%q,"password":%q}`, user, user+"-password")
+	status, out, err := micSend(srv, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("%s login: got %d %v %v, want 200", user, status, out, err)
+	}
+	c := micCredsOf(out)
+	h := micHeaders(micKey, c.token, c.identityID)
+	steps := []struct{ method, path, want string }{
+		{http.MethodGet, "/users/" + user, "200 " + user},
+		{http.MethodPost, "/auth/logout", "200 Logged out"},
+		{http.MethodGet, "/users/" + user, "401 Unauthorized"},
+	}
+	for _, s := range steps {
+		status, out, err := micSend(srv, s.method, s.path, h, "")
+		if err != nil {
+			return err
+		}
+		if got := micOutcome(status, out); got != s.want {
+			return fmt.Errorf("%s %s %s: got %q, want %q", user, s.method, s.path, got, s.want)
+		}
+	}
+	return nil
+}
+
+func TestMICOpenEndpoints(t *testing.T) {
+	srv := micStart(t, sandbox.Options{})
+	micSteps(t, srv, []micStep{
+		{"metadata with api key only", http.MethodGet, "/metadata", micHeaders(micKey, "", ""), "", "200 sandbox"},
+		{"metadata without api key", http.MethodGet, "/metadata", micHeaders("", "", ""), "", "403 Forbidden"},
+		{"metadata with wrong api key", http.MethodGet, "/metadata", micHeaders("wrong", "", ""), "", "403 Forbidden"},
+		{"unknown path", http.MethodGet, "/devices", micHeaders(micKey, "", ""), "", "404 Not Found"},
+		{"GET /auth/login", http.MethodGet, "/auth/login", micHeaders(micKey, "", ""), "", "405 Method Not Allowed"},
+		{"GET /auth/refresh", http.MethodGet, "/auth/refresh", micHeaders(micKey, "", ""), "", "405 Method Not Allowed"},
+		{"DELETE /auth/logout", http.MethodDelete, "/auth/logout", micHeaders(micKey, "", ""), "", "405 Method Not Allowed"},
+		{"POST /users/alice", http.MethodPost, "/users/alice", micHeaders(micKey, "", ""), "", "405 Method Not Allowed"},
+		{"POST /metadata", http.MethodPost, "/metadata", micHeaders(micKey, "", ""), "", "405 Method Not Allowed"},
+	})
+}
+
+func TestMICFaults(t *testing.T) {
+	cases := []struct {
+		fault         string
+		run           func(t *testing.T, srv *sandbox.Server, clock *micClock) string
+		without, with string
+	}{
+		{"no-api-key-check", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+			body := `{"userName":"alice","password":"alice-password"}`
+			return micOutcome(micCall(t, srv, http.MethodPost, "/auth/login", micHeaders("", "", ""), body))
+		}, "403 Forbidden", "200 credentials"},
+		{"ignore-logout", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+			c := micLogin(t, srv, "alice")
+			micCall(t, srv, http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, c.identityID), "")
+			return micReadUser(t, srv, c, "alice")
+		}, "401 Unauthorized", "200 alice"},
+		{"no-rotation", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+			c := micLogin(t, srv, "alice")
+			_, fresh := micRefresh(t, srv, c.refresh)
+			again, _ := micRefresh(t, srv, c.refresh)
+			return fmt.Sprintf("same=%v then %s", fresh.refresh == c.refresh, again)
+		}, "same=false then 401 Invalid refresh token", "same=true then 200 credentials"},
+		{"accept-expired", func(t *testing.T, srv *sandbox.Server, clock *micClock) string {
+			c := micLogin(t, srv, "alice")
+			clock.Advance(2 * time.Hour)
+			return micReadUser(t, srv, c, "alice")
+		}, "401 The incoming token has expired", "200 alice"},
+		{"no-identity-check", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+			c := micLogin(t, srv, "alice")
+			return micReadUser(t, srv, micCreds{token: c.token}, "alice")
+		}, "403 Forbidden", "200 alice"},
+		{"reuse-refresh", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+			c := micLogin(t, srv, "alice")
+			_, fresh := micRefresh(t, srv, c.refresh)
+			again, _ := micRefresh(t, srv, c.refresh)
+			return fmt.Sprintf("rotated=%v then %s", fresh.refresh != c.refresh, again)
+		}, "rotated=true then 401 Invalid refresh token", "rotated=true then 200 credentials"},
+	}
+	var names []string
+	for _, tc := range cases {
+		names = append(names, tc.fault)
+		t.Run(tc.fault, func(t *testing.T) {
+			for _, on := range []bool{false, true} {
+				clock := newMICClock()
+				o := sandbox.Options{Now: clock.Now}
+				want := tc.without
+				if on {
+					o.Faults, want = []string{tc.fault}, tc.with
+				}
+				if got := tc.run(t, micStart(t, o), clock); got != want {
+					t.Errorf("fault on %v: got %q, want %q", on, got, want)
+				}
+			}
+		})
+	}
+	slices.Sort(names)
+	if got := slices.Sorted(maps.Keys(sandbox.Faults("mic"))); !slices.Equal(got, names) {
+		t.Errorf("faults: got %v, want %v", got, names)
+	}
+}

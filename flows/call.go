@@ -1,0 +1,26 @@
+package flows
+
+import "gopkg.in/yaml.v3"
+
+// Call is an authenticated request: the session's credentials are attached.
+// A call needs a live session: after a login, before a logout.
+type Call struct{ Request *Request }
+
+func decodeCall(d *decoder, n *yaml.Node, what string) Action {
+	return Call{Request: d.decodeRequest(n, what, nil, nil)}
+}
+
+// Kind returns "call".
+func (Call) Kind() string { return "call" }
+
+// Req returns the call's request.
+func (a Call) Req() *Request { return a.Request }
+
+// Credentials attaches the session's credentials and needs a live session.
+func (Call) Credentials() CredentialUse { return CredentialUse{Attach: true, NeedSession: true} }
+
+// Effect returns Keep.
+func (Call) Effect() Effect { return Keep }
+
+// DefaultStatus returns nil: any 2xx.
+func (Call) DefaultStatus() []int { return nil }

@@ -1,0 +1,56 @@
+package flows
+
+import (
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Expect401 is a request the API must refuse: by default with 401, or the
+// status the spec names (MIC refuses with 403). It carries the session's
+// credentials, if any, except those it omits, sets or tampers with, so it
+// checks a missing, wrong, tampered, expired or logged-out credential.
+type Expect401 struct {
+	Request *Request
+	Omit    []string
+	Set     []Pair
+	Tamper  []string
+}
+
+func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
+	a := Expect401{}
+	a.Request = d.decodeRequest(n, what, []string{"omit", "set", "tamper"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "omit":
+			a.Omit = d.strList(v, what+": omit")
+		case "set":
+			a.Set = d.pairs(v, what+": set")
+		case "tamper":
+			a.Tamper = d.strList(v, what+": tamper")
+		}
+	})
+	return a
+}
+
+// Kind returns "expect-401".
+func (Expect401) Kind() string { return "expect-401" }
+
+// Req returns the request.
+func (a Expect401) Req() *Request { return a.Request }
+
+// Credentials attaches what the session has, less what is omitted.
+func (a Expect401) Credentials() CredentialUse {
+	return CredentialUse{Attach: true, Omit: a.Omit, Set: a.Set, Tamper: a.Tamper}
+}
+
+// OmitsAll reports whether every credential is left out.
+func (u CredentialUse) OmitsAll() bool {
+	return slices.ContainsFunc(u.Omit, func(s string) bool { return strings.EqualFold(s, "all") })
+}
+
+// Effect returns Keep.
+func (Expect401) Effect() Effect { return Keep }
+
+// DefaultStatus returns 401.
+func (Expect401) DefaultStatus() []int { return []int{401} }

@@ -1,0 +1,196 @@
+package flows
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// reservedNames are the names expressions and templates give to the
+// response and to helper functions; variables cannot take them.
+var reservedNames = []string{"status", "headers", "body", "text", "json", "header", "cookie", "duration",
+	"jwt", "uuid", "now", "unix", "timestamp", "env"}
+
+func reserved(name string) bool { return slices.Contains(reservedNames, name) }
+
+func validIdent(s string) bool {
+	for i, r := range s {
+		if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// DefaultSession is the session of steps that name none.
+const DefaultSession = "default"
+
+// defaultUser is implemented by kinds that use a named request when the
+// step names none: login uses "login", and so on.
+type defaultUser interface{ defaultUse() string }
+
+func (Login) defaultUse() string   { return "login" }
+func (Refresh) defaultUse() string { return "refresh" }
+func (Logout) defaultUse() string  { return "logout" }
+
+// link resolves each step's `use`, fills defaults and checks what spans
+// several parts of the spec: names, credentials and session order.
+func (d *decoder) link(s *Spec) {
+	if s.BaseURL == "" && s.Sandbox == nil {
+		d.errs = append(d.errs, Errorf(s.Pos, "spec: base_url is empty and no sandbox is named; set base_url, e.g. ${API_BASE_URL:-https://api.example.com}"))
+	}
+	for name, r := range s.Requests {
+		d.checkRequest(s, r, fmt.Sprintf("request %q", name), false)
+	}
+	for _, f := range s.Flows {
+		for i, st := range f.Steps {
+			if snd, ok := st.Action.(Sender); ok {
+				d.linkStep(s, st, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name))
+			}
+		}
+		d.checkSessions(f)
+	}
+	d.checkSecrets(s)
+}
+
+func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
+	r := snd.Req()
+	use := r.Use
+	if du, ok := snd.(defaultUser); ok && use == "" && s.Requests[du.defaultUse()] != nil {
+		use = du.defaultUse()
+	}
+	if use != "" {
+		base, ok := s.Requests[use]
+		if !ok {
+			d.errs = append(d.errs, Errorf(r.UsePos, "%s: use: no request named %q%s under requests", what, use, didYouMean(use, keys(s.Requests))))
+			return
+		}
+		_, refused := snd.(Expect401)
+		*r = *merge(base, r, !refused && r.Expect.Status == nil)
+	}
+	if r.Session == "" {
+		r.Session = DefaultSession
+	}
+	if r.Method == "" {
+		r.Method = http.MethodGet
+		if r.JSON != nil || r.Form != nil || r.Body != nil {
+			r.Method = http.MethodPost
+		}
+	}
+	if r.Path == nil && r.URL == nil {
+		hint := ""
+		if du, ok := snd.(defaultUser); ok {
+			hint = fmt.Sprintf(", or define requests: %s: once for every %s step", du.defaultUse(), snd.Kind())
+		}
+		d.errs = append(d.errs, Errorf(st.Pos, "%s: no path; give path: /..., url: or use: a named request%s", what, hint))
+	}
+	d.checkRequest(s, r, what, true)
+	if e := snd.Effect(); (e == Start || e == Rotate) && len(r.Capture) == 0 {
+		d.errs = append(d.errs, Errorf(st.Pos, "%s: a %s must capture the session's credentials; add capture: {token: path.to.token}", what, snd.Kind()))
+	}
+	if snd.Effect() != Rotate && r.Rotate != nil && r.Use == "" {
+		d.errs = append(d.errs, Errorf(r.RotatePos, "%s: rotate is only for refresh steps", what))
+	}
+	cu := snd.Credentials()
+	names := s.Auth.Names()
+	for _, n := range append(append([]string{}, cu.Omit...), cu.Tamper...) {
+		if !strings.EqualFold(n, "all") && !containsFold(names, n) {
+			d.errs = append(d.errs, Errorf(st.Pos, "%s: %q is not a credential; auth: attaches %s%s", what, n, listOrNone(names), didYouMean(n, names)))
+		}
+	}
+	for _, p := range cu.Set {
+		if !containsFold(names, p.Name) {
+			d.errs = append(d.errs, Errorf(p.Pos, "%s: set: %q is not a credential; auth: attaches %s%s", what, p.Name, listOrNone(names), didYouMean(p.Name, names)))
+		}
+	}
+}
+
+// checkRequest checks what a request says about itself.
+func (d *decoder) checkRequest(s *Spec, r *Request, what string, final bool) {
+	captured := map[string]bool{}
+	for _, c := range r.Capture {
+		captured[c.Name] = true
+		if reserved(c.Name) {
+			d.errs = append(d.errs, Errorf(c.Pos, "%s: capture %q: the name is reserved (%v); choose another", what, c.Name, reservedNames))
+		}
+	}
+	if !final {
+		return
+	}
+	for _, n := range r.Rotate {
+		if !captured[n] {
+			d.errs = append(d.errs, Errorf(r.RotatePos, "%s: rotate: %q is not captured by this request; capture it to check it changes", what, n))
+		}
+	}
+}
+
+// checkSessions walks a flow's steps in order and reports calls made
+// before a login or after a logout in the same session.
+func (d *decoder) checkSessions(f *Flow) {
+	type state struct {
+		live  bool
+		ended int // line of the logout that ended it
+	}
+	sessions := map[string]*state{}
+	for i, st := range f.Steps {
+		snd, ok := st.Action.(Sender)
+		if !ok {
+			continue
+		}
+		name := snd.Req().Session
+		ss := sessions[name]
+		if ss == nil {
+			ss = &state{}
+			sessions[name] = ss
+		}
+		what := fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name)
+		if snd.Credentials().NeedSession && !ss.live {
+			if ss.ended > 0 {
+				d.errs = append(d.errs, Errorf(st.Pos, "%s: session %q was logged out at line %d; log in again first, or write expect-401 to check the old credentials are refused", what, name, ss.ended))
+			} else {
+				d.errs = append(d.errs, Errorf(st.Pos, "%s: session %q has no login before this step; add a login step first", what, name))
+			}
+		}
+		switch snd.Effect() {
+		case Start:
+			ss.live, ss.ended = true, 0
+		case End:
+			ss.live, ss.ended = false, st.Pos.Line
+		}
+	}
+}
+
+func (d *decoder) checkSecrets(s *Spec) {
+	known := map[string]bool{}
+	for _, v := range s.Vars {
+		known[v.Name] = true
+	}
+	for _, n := range s.Secrets {
+		if !known[n] {
+			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keysOf(known))))
+		}
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "nothing (the spec has no auth: section)"
+	}
+	return strings.Join(names, ", ")
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func keysOf(m map[string]bool) []string { return keys(m) }

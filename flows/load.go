@@ -1,0 +1,199 @@
+package flows
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+var specKeys = []string{"provider", "description", "base_url", "sandbox", "headers", "vars", "secrets",
+	"auth", "timeout", "requests", "flows"}
+
+// Load reads and checks the spec file at path. getenv looks up the
+// environment for ${NAME} references (os.LookupEnv in the CLI). The error
+// lists every problem found, each as *Error with its place.
+func Load(path string, getenv func(string) (string, bool)) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, getenv)
+}
+
+// Parse checks and decodes a spec from data; file names it in errors.
+func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errorf(Pos{File: file, Line: 1, Col: 1}, "the file is empty; a spec needs provider and flows")
+		}
+		return nil, syntaxError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Errorf(posOf(file, &extra), "a spec file holds one YAML document; split the others into files of their own")
+	}
+	d := &decoder{file: file, getenv: getenv}
+	s := d.decodeSpec(doc.Content[0])
+	d.link(s)
+	if err := JoinErrors(d.errs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`)
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 parse error into an *Error with its line.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Errorf(Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
+	}
+	return Errorf(Pos{File: file, Line: 1}, "YAML syntax: %s", msg)
+}
+
+func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
+	s := &Spec{File: d.file, Pos: d.pos(n), Requests: map[string]*Request{}}
+	ok := d.fields(n, "spec", specKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "provider":
+			s.Provider = d.str(v, "provider")
+		case "description":
+			s.Description = d.str(v, "description")
+		case "base_url":
+			s.BaseURL = d.str(v, "base_url")
+			for _, m := range envRef.FindAllStringSubmatch(v.Value, -1) {
+				s.BaseURLEnv = append(s.BaseURLEnv, m[1])
+			}
+		case "sandbox":
+			s.Sandbox = d.sandbox(v)
+		case "headers":
+			s.Headers = d.pairs(v, "headers")
+		case "vars":
+			s.Vars = d.pairs(v, "vars")
+			for _, p := range s.Vars {
+				if !validIdent(p.Name) || reserved(p.Name) {
+					d.errs = append(d.errs, Errorf(p.Pos, "vars: %q cannot be a variable name; use letters, digits and _, and none of %v", p.Name, reservedNames))
+				}
+			}
+		case "secrets":
+			s.Secrets = d.strList(v, "secrets")
+		case "auth":
+			s.Auth = d.auth(v)
+		case "timeout":
+			s.Timeout = d.duration(v, "timeout")
+		case "requests":
+			d.requests(v, s)
+		case "flows":
+			s.Flows = d.flows(v)
+		}
+	})
+	if ok {
+		d.require(n, "spec", "provider", "flows")
+	}
+	return s
+}
+
+func (d *decoder) sandbox(n *yaml.Node) *Sandbox {
+	sb := &Sandbox{Pos: d.pos(n)}
+	if n.Kind == yaml.ScalarNode {
+		sb.Provider = d.str(n, "sandbox")
+		return sb
+	}
+	d.fields(n, "sandbox", []string{"provider", "token_lifetime", "refresh_lifetime"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "provider":
+			sb.Provider = d.str(v, "sandbox: provider")
+		case "token_lifetime":
+			sb.TokenLifetime = d.duration(v, "sandbox: token_lifetime")
+		case "refresh_lifetime":
+			sb.RefreshLifetime = d.duration(v, "sandbox: refresh_lifetime")
+		}
+	})
+	d.require(n, "sandbox", "provider")
+	return sb
+}
+
+func (d *decoder) auth(n *yaml.Node) Auth {
+	a := Auth{Pos: d.pos(n)}
+	d.fields(n, "auth", []string{"headers", "query"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "headers":
+			a.Headers = d.pairs(v, "auth: headers")
+		case "query":
+			a.Query = d.pairs(v, "auth: query")
+		}
+	})
+	return a
+}
+
+func (d *decoder) requests(n *yaml.Node, s *Spec) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "requests: want a mapping of request names to requests, got %s", kindName(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name := n.Content[i].Value
+		r := d.decodeRequest(n.Content[i+1], fmt.Sprintf("request %q", name), []string{"rotate"}, nil)
+		if r.Use != "" {
+			d.errs = append(d.errs, Errorf(r.UsePos, "request %q: a named request cannot use another; write its fields out", name))
+		}
+		s.Requests[name] = r
+	}
+}
+
+func (d *decoder) flows(n *yaml.Node) []*Flow {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "flows: want a list of flows, got %s", kindName(n))
+		return nil
+	}
+	var out []*Flow
+	names := map[string]Pos{}
+	for i, c := range n.Content {
+		f := &Flow{Pos: d.pos(c)}
+		what := fmt.Sprintf("flow %d", i+1)
+		d.fields(c, what, []string{"name", "description", "tags", "steps"}, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "name":
+				f.Name = d.str(v, what+": name")
+				what = fmt.Sprintf("flow %q", f.Name)
+			case "tags":
+				f.Tags = d.strList(v, what+": tags")
+			case "steps":
+				f.Steps = d.steps(v, what)
+			}
+		})
+		d.require(c, what, "name", "steps")
+		if prev, dup := names[f.Name]; dup && f.Name != "" {
+			d.errs = append(d.errs, Errorf(f.Pos, "%s: the name is taken by the flow at line %d; flow names must differ", what, prev.Line))
+		}
+		names[f.Name] = f.Pos
+		out = append(out, f)
+	}
+	return out
+}
+
+func (d *decoder) steps(n *yaml.Node, what string) []*Step {
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.errorf(n, "%s: steps: want a list of at least one step, got %s", what, kindName(n))
+		return nil
+	}
+	var out []*Step
+	for i, c := range n.Content {
+		if s := d.decodeStep(c, fmt.Sprintf("%s: step %d", what, i+1)); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}

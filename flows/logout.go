@@ -1,0 +1,27 @@
+package flows
+
+import "gopkg.in/yaml.v3"
+
+// Logout ends the session on the server. A later call in the same session
+// is a spec error; an expect-401 there checks the token is dead. It uses
+// the named request "logout" unless it says otherwise.
+type Logout struct{ Request *Request }
+
+func decodeLogout(d *decoder, n *yaml.Node, what string) Action {
+	return Logout{Request: d.decodeRequest(n, what, nil, nil)}
+}
+
+// Kind returns "logout".
+func (Logout) Kind() string { return "logout" }
+
+// Req returns the logout request.
+func (a Logout) Req() *Request { return a.Request }
+
+// Credentials attaches the session's credentials and needs a live session.
+func (Logout) Credentials() CredentialUse { return CredentialUse{Attach: true, NeedSession: true} }
+
+// Effect returns End.
+func (Logout) Effect() Effect { return End }
+
+// DefaultStatus returns nil: any 2xx.
+func (Logout) DefaultStatus() []int { return nil }

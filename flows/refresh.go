@@ -1,0 +1,28 @@
+package flows
+
+import "gopkg.in/yaml.v3"
+
+// Refresh exchanges the session's refresh token: what it captures replaces
+// the session's credentials, and each credential named in rotate must come
+// back changed. It uses the named request "refresh" unless it says otherwise.
+type Refresh struct{ Request *Request }
+
+func decodeRefresh(d *decoder, n *yaml.Node, what string) Action {
+	return Refresh{Request: d.decodeRequest(n, what, []string{"rotate"}, nil)}
+}
+
+// Kind returns "refresh".
+func (Refresh) Kind() string { return "refresh" }
+
+// Req returns the refresh request.
+func (a Refresh) Req() *Request { return a.Request }
+
+// Credentials needs a live session but attaches nothing: a refresh request
+// carries its refresh token where the spec puts it.
+func (Refresh) Credentials() CredentialUse { return CredentialUse{NeedSession: true} }
+
+// Effect returns Rotate.
+func (Refresh) Effect() Effect { return Rotate }
+
+// DefaultStatus returns nil: any 2xx.
+func (Refresh) DefaultStatus() []int { return nil }

@@ -1,0 +1,205 @@
+package flows
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// requestKeys are the keys every request-sending step and named request takes.
+var requestKeys = []string{"name", "use", "session", "method", "path", "url", "query", "headers",
+	"json", "form", "body", "capture", "expect", "vars", "timeout"}
+
+// decodeRequest decodes the request keys of n. extra is called for keys
+// that only some kinds take.
+func (d *decoder) decodeRequest(n *yaml.Node, what string, extra []string, fn func(key string, k, v *yaml.Node)) *Request {
+	r := &Request{Pos: d.pos(n)}
+	known := append(append([]string{}, requestKeys...), extra...)
+	d.fields(n, what, known, func(key string, k, v *yaml.Node) {
+		at := what + ": " + key
+		switch key {
+		case "name":
+			// Read by the step.
+		case "use":
+			r.Use, r.UsePos = d.str(v, at), d.pos(v)
+		case "session":
+			r.Session = d.str(v, at)
+		case "method":
+			r.Method = strings.ToUpper(d.str(v, at))
+			if !validMethod(r.Method) {
+				d.errorf(v, "%s: %q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", at, r.Method)
+			}
+		case "path":
+			r.Path = &Text{S: d.str(v, at), Pos: d.pos(v)}
+		case "url":
+			r.URL = &Text{S: d.str(v, at), Pos: d.pos(v)}
+		case "query":
+			r.Query = d.pairs(v, at)
+		case "headers":
+			r.Headers = d.pairs(v, at)
+		case "json":
+			r.JSON, r.JSONPos = d.value(v, at), d.pos(v)
+		case "form":
+			r.Form = d.pairs(v, at)
+		case "body":
+			r.Body = &Text{S: d.str(v, at), Pos: d.pos(v)}
+		case "capture":
+			r.Capture = d.captures(v, at)
+		case "expect":
+			r.Expect = d.expect(v, at)
+		case "vars":
+			r.Vars = d.pairs(v, at)
+		case "timeout":
+			r.Timeout = d.duration(v, at)
+		case "rotate":
+			r.Rotate, r.RotatePos = d.strList(v, at), d.pos(v)
+		default:
+			fn(key, k, v)
+		}
+	})
+	bodies := 0
+	for _, set := range []bool{r.JSON != nil, r.Form != nil, r.Body != nil} {
+		if set {
+			bodies++
+		}
+	}
+	if bodies > 1 {
+		d.errorf(n, "%s: give one of json, form and body, not several", what)
+	}
+	if r.Path != nil && r.URL != nil {
+		d.errorf(n, "%s: give path (joined to base_url) or url (absolute), not both", what)
+	}
+	return r
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// captures decodes `capture: {name: source}`.
+func (d *decoder) captures(n *yaml.Node, what string) []Capture {
+	var out []Capture
+	for _, p := range d.pairs(n, what) {
+		if !validIdent(p.Name) {
+			d.errs = append(d.errs, Errorf(p.Pos, "%s: %q is not a usable variable name; use letters, digits and _", what, p.Name))
+		}
+		if err := checkSource(p.Value); err != nil {
+			d.errs = append(d.errs, Errorf(p.Pos, "%s: %q: %v", what, p.Name, err))
+		}
+		out = append(out, Capture{Pos: p.Pos, Name: p.Name, Source: p.Value})
+	}
+	return out
+}
+
+// expect decodes `expect: {status, assert}`.
+func (d *decoder) expect(n *yaml.Node, what string) Expect {
+	var e Expect
+	d.fields(n, what, []string{"status", "assert"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "status":
+			e.Status, e.StatusPos = d.ints(v, what+": status"), d.pos(v)
+			for _, s := range e.Status {
+				if s < 100 || s > 599 {
+					d.errorf(v, "%s: status %d is not an HTTP status (100 to 599)", what, s)
+				}
+			}
+		case "assert":
+			items := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				items = v.Content
+			}
+			for _, c := range items {
+				e.Assert = append(e.Assert, Assertion{Pos: d.pos(c), Expr: d.str(c, what+": assert")})
+			}
+		}
+	})
+	return e
+}
+
+// merge returns r laid over base: what r sets wins; headers, query, form,
+// captures and vars are merged by name; JSON objects are merged deeply.
+// The named request's captures and expectations describe its success, so
+// they apply only when checks is set: not to a step that expects another
+// status (an error case written with the same request).
+func merge(base, r *Request, checks bool) *Request {
+	out := *base
+	out.Pos, out.Use, out.UsePos = r.Pos, r.Use, r.UsePos
+	if r.Session != "" {
+		out.Session = r.Session
+	}
+	if r.Method != "" {
+		out.Method = r.Method
+	}
+	if r.Path != nil || r.URL != nil {
+		out.Path, out.URL = r.Path, r.URL
+	}
+	out.Query = mergePairs(base.Query, r.Query)
+	out.Headers = mergePairs(base.Headers, r.Headers)
+	out.Vars = mergePairs(base.Vars, r.Vars)
+	switch {
+	case r.JSON != nil:
+		out.JSON, out.JSONPos, out.Form, out.Body = mergeJSON(base.JSON, r.JSON), r.JSONPos, nil, nil
+	case r.Form != nil:
+		out.JSON, out.Form, out.Body = nil, mergePairs(base.Form, r.Form), nil
+	case r.Body != nil:
+		out.JSON, out.Form, out.Body = nil, nil, r.Body
+	}
+	if !checks {
+		out.Capture, out.Expect, out.Rotate = nil, Expect{}, nil
+	}
+	out.Capture = append(append([]Capture{}, out.Capture...), r.Capture...)
+	if r.Expect.Status != nil {
+		out.Expect.Status, out.Expect.StatusPos = r.Expect.Status, r.Expect.StatusPos
+	}
+	if r.Expect.Assert != nil {
+		out.Expect.Assert = append(append([]Assertion{}, out.Expect.Assert...), r.Expect.Assert...)
+	}
+	if r.Timeout != 0 {
+		out.Timeout = r.Timeout
+	}
+	if r.Rotate != nil {
+		out.Rotate, out.RotatePos = r.Rotate, r.RotatePos
+	}
+	return &out
+}
+
+func mergePairs(base, over []Pair) []Pair {
+	if over == nil {
+		return base
+	}
+	out := append([]Pair{}, base...)
+	for _, p := range over {
+		replaced := false
+		for i := range out {
+			if strings.EqualFold(out[i].Name, p.Name) {
+				out[i], replaced = p, true
+			}
+		}
+		if !replaced {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mergeJSON lays over onto base: objects merge key by key, anything else
+// is replaced.
+func mergeJSON(base, over any) any {
+	bm, ok1 := base.(map[string]any)
+	om, ok2 := over.(map[string]any)
+	if !ok1 || !ok2 {
+		return over
+	}
+	out := maps.Clone(bm)
+	for k, v := range om {
+		out[k] = mergeJSON(bm[k], v)
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package flows
+
+import "time"
+
+// Spec is one provider's spec file: where the API is, how the session's
+// credentials go onto requests, and the flows to run.
+type Spec struct {
+	File        string
+	Pos         Pos
+	Provider    string
+	Description string
+	// BaseURL is the API's root. Empty means the embedded sandbox, when
+	// Sandbox names one.
+	BaseURL string
+	// BaseURLEnv names the environment variables base_url reads, such as
+	// OPENLOYALTY_BASE_URL, so a run can say how to point it elsewhere.
+	BaseURLEnv []string
+	Sandbox    *Sandbox
+	// Headers go on every request.
+	Headers []Pair
+	// Vars are the spec's variables, in order; later ones may use earlier ones.
+	Vars []Pair
+	// Secrets names variables whose values are never shown.
+	Secrets []string
+	Auth    Auth
+	// Timeout bounds each step; zero means the runner's default.
+	Timeout time.Duration
+	// Requests are the named requests (login, refresh, logout, ...) that
+	// steps reuse with `use`.
+	Requests map[string]*Request
+	Flows    []*Flow
+}
+
+// Pair is a name and a (template) value with its place, such as a header.
+type Pair struct {
+	Name  string
+	Value string
+	Pos   Pos
+}
+
+// Sandbox names the embedded simulator a spec runs against when its base
+// URL is not set.
+type Sandbox struct {
+	Pos             Pos
+	Provider        string
+	TokenLifetime   time.Duration
+	RefreshLifetime time.Duration
+}
+
+// Auth says how a session's credentials are attached to authenticated
+// requests: header and query templates over the captured credentials, such
+// as Authorization: "Bearer {{token}}".
+type Auth struct {
+	Pos     Pos
+	Headers []Pair
+	Query   []Pair
+}
+
+// Names returns the names of the headers and query parameters that carry
+// credentials.
+func (a Auth) Names() []string {
+	var out []string
+	for _, p := range a.Headers {
+		out = append(out, p.Name)
+	}
+	for _, p := range a.Query {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Flow is a named sequence of steps, run in order.
+type Flow struct {
+	Pos   Pos
+	Name  string
+	Tags  []string
+	Steps []*Step
+}
+
+// Step is one step of a flow.
+type Step struct {
+	Pos    Pos
+	Name   string
+	Action Action
+}
+
+// Text is a template string with its place.
+type Text struct {
+	S   string
+	Pos Pos
+}
+
+// Capture takes a value from a response into a variable. Source is a gjson
+// path into the JSON body, "header:NAME", "cookie:NAME" or "status".
+type Capture struct {
+	Pos    Pos
+	Name   string
+	Source string
+}
+
+// Assertion is an expr expression that must be true.
+type Assertion struct {
+	Pos  Pos
+	Expr string
+}
+
+// Expect is what a response must satisfy.
+type Expect struct {
+	// Status lists the accepted status codes; empty means the kind's default.
+	Status    []int
+	StatusPos Pos
+	Assert    []Assertion
+}
+
+// Request is an HTTP request with its captures and expectations. A named
+// request holds what a step leaves unsaid.
+type Request struct {
+	Pos     Pos
+	Use     string
+	UsePos  Pos
+	Session string
+	Method  string
+	Path    *Text
+	URL     *Text
+	Query   []Pair
+	Headers []Pair
+	// JSON is the body as plain data whose strings are templates.
+	JSON    any
+	JSONPos Pos
+	Form    []Pair
+	Body    *Text
+	Capture []Capture
+	Expect  Expect
+	// Vars are set before the request is built.
+	Vars    []Pair
+	Timeout time.Duration
+	// Rotate names credentials a refresh must replace with new values.
+	Rotate    []string
+	RotatePos Pos
+}

@@ -1,0 +1,118 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/flowrun/flowrun/flows"
+)
+
+// assertion is a compiled `assert` expression. For a comparison, left and
+// right are compiled too, so a failure can show the operands' values.
+type assertion struct {
+	src, place  string
+	prog        *vm.Program
+	left, right *vm.Program
+	op          string
+}
+
+var comparisons = map[string]bool{"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
+	"in": true, "not in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true}
+
+// compileAssertion compiles src as a boolean expression in scope sc.
+func compileAssertion(src string, sc *scope) (*assertion, error) {
+	opts := sc.options()
+	prog, err := expr.Compile(src, append(opts, expr.AsBool())...)
+	if err != nil {
+		return nil, err
+	}
+	a := &assertion{src: src, prog: prog}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return a, nil
+	}
+	if b, ok := tree.Node.(*ast.BinaryNode); ok && comparisons[b.Operator] {
+		left, err1 := expr.Compile(b.Left.String(), opts...)
+		right, err2 := expr.Compile(b.Right.String(), opts...)
+		if err1 == nil && err2 == nil {
+			a.left, a.right, a.op = left, right, b.Operator
+		}
+	}
+	return a, nil
+}
+
+// check evaluates the assertion. It returns the check, with the operands'
+// values in Actual when it fails.
+func (a *assertion) check(env map[string]any) Check {
+	c := Check{Place: a.place, Expr: a.src, Expected: "true"}
+	out, err := expr.Run(a.prog, env)
+	if err != nil {
+		c.Actual = "error: " + firstLine(err)
+		return c
+	}
+	c.Passed, _ = out.(bool)
+	if c.Passed {
+		c.Actual = "true"
+		return c
+	}
+	c.Actual = "false"
+	if a.left != nil {
+		l, err1 := expr.Run(a.left, env)
+		r, err2 := expr.Run(a.right, env)
+		if err1 == nil && err2 == nil {
+			c.Actual = fmt.Sprintf("%s %s %s is false", show(l), a.op, show(r))
+		}
+	}
+	return c
+}
+
+// show formats a value for a report: strings quoted, data as JSON, long
+// values cut.
+func show(v any) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		s = "nil"
+	case string:
+		s = fmt.Sprintf("%q", x)
+	case time.Duration:
+		s = x.String()
+	case map[string]any, []any:
+		b, _ := json.Marshal(x)
+		s = string(b)
+	default:
+		s = stringify(v)
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+var unknownName = regexp.MustCompile(`unknown name (\w+)`)
+
+// undefinedHint adds, to an "unknown name" error, the names that are
+// defined at that point and the nearest one.
+func undefinedHint(err error, sc *scope) string {
+	m := unknownName.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	names := sc.names()
+	hint := "; a variable must be under vars, captured by an earlier step, or set by vars: on this step"
+	if len(names) > 0 {
+		hint += " (defined here: " + strings.Join(names, ", ") + ")"
+	}
+	if best := flows.Nearest(m[1], names); best != "" {
+		hint = fmt.Sprintf("; did you mean %q?", best) + hint
+	}
+	return hint
+}

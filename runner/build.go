@@ -1,0 +1,216 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+)
+
+// bodyKeep is how much of a request or response body a result keeps.
+const bodyKeep = 4 << 10
+
+// build renders a step's request in env and records it in sr.
+func (f *flowRun) build(ctx context.Context, sp *stepPlan, s *session, env map[string]any, sr *StepResult) (*http.Request, error) {
+	target, err := sp.target.render(env)
+	if err != nil {
+		return nil, err
+	}
+	raw := target
+	if !sp.abs {
+		raw = strings.TrimRight(f.plan.BaseURL, "/") + "/" + strings.TrimLeft(target, "/")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute URL; check base_url and the step's path", raw)
+	}
+	q := u.Query()
+	if err := renderInto(sp.query, env, q.Set); err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	if err := renderInto(f.plan.headers, env, h.Set); err != nil {
+		return nil, err
+	}
+	if err := f.attach(sp, s, env, h.Set, q.Set); err != nil {
+		return nil, err
+	}
+	if err := renderInto(sp.headers, env, h.Set); err != nil {
+		return nil, err
+	}
+	u.RawQuery = q.Encode()
+	body, ctype, err := renderBody(sp, env)
+	if err != nil {
+		return nil, err
+	}
+	if ctype != "" && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", ctype)
+	}
+	req, err := http.NewRequestWithContext(ctx, sp.req.Method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h
+	for _, c := range s.jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	sr.Request = &Request{Method: req.Method, URL: u.String(), Headers: headerList(req.Header), Body: cut(body)}
+	return req, nil
+}
+
+// attach puts the session's credentials on the request as the step's kind
+// says: all of them, or all but those omitted, set or tampered with.
+func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader, setQuery func(k, v string)) error {
+	cu := sp.cred
+	if !cu.Attach {
+		return nil
+	}
+	put := func(pairs []pairPlan, set func(k, v string)) error {
+		for _, p := range pairs {
+			tpl := p.tpl
+			if i := slices.IndexFunc(sp.set, func(x pairPlan) bool { return strings.EqualFold(x.name, p.name) }); i >= 0 {
+				tpl = sp.set[i].tpl
+			} else if s.creds == nil || cu.OmitsAll() || containsFold(cu.Omit, p.name) {
+				continue
+			}
+			v, err := tpl.render(env)
+			if err != nil {
+				return fmt.Errorf("auth %s: %v (did the login capture it?)", p.name, err)
+			}
+			if containsFold(cu.Tamper, p.name) {
+				// Nearly the real credential: mask it as one.
+				v = tamper(v)
+				f.secrets.add("tampered "+p.name, v)
+			}
+			set(p.name, v)
+		}
+		return nil
+	}
+	if err := put(f.plan.authHeaders, setHeader); err != nil {
+		return err
+	}
+	return put(f.plan.authQuery, setQuery)
+}
+
+// tamper alters one character near the end of v: for a JWT that is inside
+// the signature, so the token is well-formed but no longer valid.
+func tamper(v string) string {
+	if v == "" {
+		return "tampered"
+	}
+	b := []byte(v)
+	i := len(b) / 2
+	if len(b) > 8 {
+		i = len(b) - 5
+	}
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func renderInto(pairs []pairPlan, env map[string]any, set func(k, v string)) error {
+	for _, p := range pairs {
+		v, err := p.tpl.render(env)
+		if err != nil {
+			return fmt.Errorf("%s: %v", p.name, err)
+		}
+		set(p.name, v)
+	}
+	return nil
+}
+
+// renderBody returns the step's body and its content type.
+func renderBody(sp *stepPlan, env map[string]any) ([]byte, string, error) {
+	switch {
+	case sp.json != nil:
+		v, err := renderJSON(sp.json, env)
+		if err != nil {
+			return nil, "", fmt.Errorf("json: %v", err)
+		}
+		b, err := json.Marshal(v)
+		return b, "application/json", err
+	case sp.req.Form != nil:
+		form := url.Values{}
+		if err := renderInto(sp.form, env, form.Set); err != nil {
+			return nil, "", fmt.Errorf("form: %v", err)
+		}
+		return []byte(form.Encode()), "application/x-www-form-urlencoded", nil
+	case sp.body != nil:
+		s, err := sp.body.render(env)
+		return []byte(s), "", err
+	}
+	return nil, "", nil
+}
+
+func renderJSON(v any, env map[string]any) (any, error) {
+	switch x := v.(type) {
+	case *template:
+		return x.value(env)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := renderJSON(e, env)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", k, err)
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := renderJSON(e, env)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %v", i, err)
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func headerList(h http.Header) []Header {
+	var out []Header
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range h {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		for _, v := range h[k] {
+			out = append(out, Header{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+func cut(b []byte) string {
+	if len(b) > bodyKeep {
+		return string(b[:bodyKeep]) + fmt.Sprintf("… (%d bytes in all)", len(b))
+	}
+	return string(b)
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+// readBody reads at most limit bytes of a response body.
+func readBody(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(b)) > limit {
+		return b[:limit], fmt.Errorf("the response body is larger than %d bytes", limit)
+	}
+	return b, err
+}

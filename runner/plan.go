@@ -1,0 +1,204 @@
+package runner
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/flowrun/flowrun/flows"
+)
+
+// Plan is a spec made ready to run: every template and expression compiled
+// once, before the first request.
+type Plan struct {
+	Spec *flows.Spec
+	// BaseURL is where requests go; Compile takes it from the spec and the
+	// caller may change it, e.g. to an embedded sandbox's address.
+	BaseURL string
+	// Sandbox names the embedded simulator BaseURL points at, if any.
+	Sandbox string
+
+	vars        []pairPlan
+	headers     []pairPlan
+	authHeaders []pairPlan
+	authQuery   []pairPlan
+	flows       []*flowPlan
+}
+
+type pairPlan struct {
+	name string
+	tpl  *template
+}
+
+type flowPlan struct {
+	flow  *flows.Flow
+	steps []*stepPlan
+}
+
+// stepPlan is one compiled step. send is nil for a wait.
+type stepPlan struct {
+	step    *flows.Step
+	wait    time.Duration
+	send    flows.Sender
+	req     *flows.Request
+	cred    flows.CredentialUse
+	set     []pairPlan
+	vars    []pairPlan
+	target  *template // the path, or the absolute url when absolute is set
+	abs     bool
+	query   []pairPlan
+	headers []pairPlan
+	form    []pairPlan
+	json    any // the body's plain data with *template for strings
+	body    *template
+	asserts []*assertion
+}
+
+// compiler gathers every compile problem with its place.
+type compiler struct{ errs []error }
+
+func (c *compiler) errorf(pos flows.Pos, format string, args ...any) {
+	c.errs = append(c.errs, flows.Errorf(pos, format, args...))
+}
+
+func (c *compiler) template(s string, pos flows.Pos, what string, sc *scope) *template {
+	t, err := compileTemplate(s, sc)
+	if err != nil {
+		c.errorf(pos, "%s: %v%s", what, err, undefinedHint(err, sc))
+	}
+	return t
+}
+
+func (c *compiler) pairs(ps []flows.Pair, what string, sc *scope) []pairPlan {
+	out := make([]pairPlan, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, pairPlan{name: p.Name, tpl: c.template(p.Value, p.Pos, what+" "+p.Name, sc)})
+	}
+	return out
+}
+
+// Compile checks and compiles a loaded spec. The error lists every
+// problem, each with its place.
+func Compile(spec *flows.Spec) (*Plan, error) {
+	c := &compiler{}
+	p := &Plan{Spec: spec, BaseURL: spec.BaseURL}
+	sc := newScope()
+	for _, v := range spec.Vars {
+		p.vars = append(p.vars, pairPlan{name: v.Name, tpl: c.template(v.Value, v.Pos, "vars: "+v.Name, sc)})
+		sc = sc.with(v.Name)
+	}
+	p.headers = c.pairs(spec.Headers, "headers:", sc)
+	authScope := sc.with(credentialNames(spec)...)
+	p.authHeaders = c.pairs(spec.Auth.Headers, "auth: headers:", authScope)
+	p.authQuery = c.pairs(spec.Auth.Query, "auth: query:", authScope)
+	for _, f := range spec.Flows {
+		fp := &flowPlan{flow: f}
+		fsc := sc
+		for i, st := range f.Steps {
+			sp := &stepPlan{step: st}
+			if w, ok := st.Action.(flows.Wait); ok {
+				sp.wait = w.Duration
+			} else if snd, ok := st.Action.(flows.Sender); ok {
+				fsc = c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc)
+			}
+			fp.steps = append(fp.steps, sp)
+		}
+		p.flows = append(p.flows, fp)
+	}
+	if err := flows.JoinErrors(c.errs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// step compiles a sending step in scope sc and returns the scope after it.
+func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) *scope {
+	r := snd.Req()
+	sp.send, sp.req, sp.cred = snd, r, snd.Credentials()
+	sp.vars = c.pairs(r.Vars, what+": vars:", sc)
+	for _, v := range r.Vars {
+		sc = sc.with(v.Name)
+	}
+	sp.set = c.pairs(sp.cred.Set, what+": set:", sc)
+	switch {
+	case r.URL != nil:
+		sp.target, sp.abs = c.template(r.URL.S, r.URL.Pos, what+": url", sc), true
+	case r.Path != nil:
+		sp.target = c.template(r.Path.S, r.Path.Pos, what+": path", sc)
+	}
+	sp.query = c.pairs(r.Query, what+": query:", sc)
+	sp.headers = c.pairs(r.Headers, what+": headers:", sc)
+	sp.form = c.pairs(r.Form, what+": form:", sc)
+	if r.Body != nil {
+		sp.body = c.template(r.Body.S, r.Body.Pos, what+": body", sc)
+	}
+	if r.JSON != nil {
+		sp.json = c.jsonTemplate(r.JSON, r.JSONPos, what+": json", sc)
+	}
+	var captured []string
+	for _, cp := range r.Capture {
+		captured = append(captured, cp.Name)
+	}
+	asc := sc.withResponse().with(captured...)
+	for _, a := range r.Expect.Assert {
+		as, err := compileAssertion(a.Expr, asc)
+		if err != nil {
+			c.errorf(a.Pos, "%s: assert %q: %s%s", what, a.Expr, firstLine(err), undefinedHint(err, asc))
+			continue
+		}
+		as.place = a.Pos.String()
+		sp.asserts = append(sp.asserts, as)
+	}
+	return sc.with(captured...)
+}
+
+// jsonTemplate compiles the strings of a JSON body as templates.
+func (c *compiler) jsonTemplate(v any, pos flows.Pos, what string, sc *scope) any {
+	switch x := v.(type) {
+	case string:
+		return c.template(x, pos, what, sc)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out[k] = c.jsonTemplate(x[k], pos, what+"."+k, sc)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = c.jsonTemplate(e, pos, fmt.Sprintf("%s[%d]", what, i), sc)
+		}
+		return out
+	}
+	return v
+}
+
+// credentialNames returns every name a login or refresh captures, which
+// the auth templates may use.
+func credentialNames(spec *flows.Spec) []string {
+	var out []string
+	add := func(r *flows.Request) {
+		for _, c := range r.Capture {
+			if !slices.Contains(out, c.Name) {
+				out = append(out, c.Name)
+			}
+		}
+	}
+	for _, r := range spec.Requests {
+		add(r)
+	}
+	for _, f := range spec.Flows {
+		for _, st := range f.Steps {
+			if snd, ok := st.Action.(flows.Sender); ok && (snd.Effect() == flows.Start || snd.Effect() == flows.Rotate) {
+				add(snd.Req())
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,51 @@
+package runner
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// response is a received response, with its body read whole.
+type response struct {
+	status   int
+	header   http.Header
+	cookies  []*http.Cookie
+	body     []byte
+	duration time.Duration
+
+	once sync.Once
+	val  any
+}
+
+// parsed returns the body decoded as JSON, or nil if it is not JSON.
+func (r *response) parsed() any {
+	r.once.Do(func() {
+		if len(r.body) > 0 && gjson.ValidBytes(r.body) {
+			_ = json.Unmarshal(r.body, &r.val)
+		}
+	})
+	return r.val
+}
+
+// json returns the value at a gjson path of the body, or nil.
+func (r *response) json(path string) any {
+	res := gjson.GetBytes(r.body, path)
+	if !res.Exists() {
+		return nil
+	}
+	return res.Value()
+}
+
+// cookie returns the value of a cookie the response sets, or "".
+func (r *response) cookie(name string) string {
+	for _, c := range r.cookies {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}

@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Config is how a run is carried out.
+type Config struct {
+	// Client sends every request; it should not follow redirects nor hold
+	// a cookie jar (each session keeps its own). Required.
+	Client *http.Client
+	// Concurrency bounds the flows run at once; 0 means 4.
+	Concurrency int
+	// Timeout bounds each step that names none; 0 means 30s.
+	Timeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ShowSecrets leaves secrets unmasked in the result.
+	ShowSecrets bool
+	// Observer, if set, hears of each flow as it ends; it is called from
+	// the flows' goroutines, so it must be safe for concurrent use.
+	Observer func(spec *SpecResult, flow *FlowResult)
+	// Filter, if set, picks the flows to run.
+	Filter func(spec, flow string, tags []string) bool
+}
+
+func (c *Config) defaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Run runs the plans' flows and returns the result. It returns when every
+// flow has ended; a cancelled ctx skips the steps not yet begun and marks
+// the result interrupted.
+func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
+	cfg.defaults()
+	res := &Result{Started: cfg.Now(), Specs: make([]SpecResult, len(plans))}
+	g := new(errgroup.Group)
+	g.SetLimit(cfg.Concurrency)
+	for i, p := range plans {
+		sr := &res.Specs[i]
+		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: p.BaseURL, Sandbox: p.Sandbox}
+		var picked []*flowPlan
+		for _, fp := range p.flows {
+			if cfg.Filter == nil || cfg.Filter(p.Spec.Provider, fp.flow.Name, fp.flow.Tags) {
+				picked = append(picked, fp)
+				sr.Flows = append(sr.Flows, FlowResult{Name: fp.flow.Name, Place: fp.flow.Pos.String(), Tags: fp.flow.Tags})
+			}
+		}
+		// The slice is complete: pointers into it stay valid while flows run.
+		for j, fp := range picked {
+			fr := &sr.Flows[j]
+			g.Go(func() error {
+				(&flowRun{plan: p, fp: fp, cfg: &cfg, res: fr}).run(ctx)
+				if cfg.Observer != nil {
+					cfg.Observer(sr, fr)
+				}
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	res.Duration = cfg.Now().Sub(res.Started)
+	res.Interrupted = ctx.Err() != nil
+	return res
+}

@@ -1,0 +1,105 @@
+package runner
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// scope is the set of names an expression may use at one point of a spec:
+// the variables defined so far and, in assertions, the response.
+type scope struct {
+	vars     map[string]bool
+	response bool
+}
+
+func newScope() *scope { return &scope{vars: map[string]bool{}} }
+
+// with returns a copy of the scope with names added.
+func (s *scope) with(names ...string) *scope {
+	out := &scope{vars: maps.Clone(s.vars), response: s.response}
+	for _, n := range names {
+		out.vars[n] = true
+	}
+	return out
+}
+
+// withResponse returns a copy of the scope that also sees the response.
+func (s *scope) withResponse() *scope {
+	out := s.with()
+	out.response = true
+	return out
+}
+
+// options returns the expr options that declare the scope's names. A
+// variable's type is only known at run time, so each is declared as `any`.
+func (s *scope) options() []expr.Option {
+	env := helpers(time.Now)
+	for n := range s.vars {
+		env[n] = new(any)
+	}
+	if s.response {
+		for k, v := range responseEnv(&response{}) {
+			env[k] = v
+		}
+	}
+	return []expr.Option{expr.Env(env)}
+}
+
+// names returns the scope's variables, sorted.
+func (s *scope) names() []string { return slices.Sorted(maps.Keys(s.vars)) }
+
+// helpers returns the functions every template and assertion may call.
+func helpers(now func() time.Time) map[string]any {
+	return map[string]any{
+		"uuid":      func() string { return uuid.NewString() },
+		"now":       func() time.Time { return now() },
+		"unix":      func() int64 { return now().Unix() },
+		"timestamp": func() string { return now().UTC().Format(time.RFC3339) },
+		"jwt":       jwtClaims,
+	}
+}
+
+// jwtClaims decodes a JWT's claims without checking its signature: a test
+// reads what the token says (exp, sub, ...), the API checks the signature.
+func jwtClaims(token any) (map[string]any, error) {
+	s, ok := token.(string)
+	if !ok {
+		return nil, errors.New("jwt() takes a token string")
+	}
+	s = strings.TrimSpace(strings.TrimPrefix(s, "Bearer "))
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(s, claims); err != nil {
+		return nil, errors.New("jwt(): the value is not a JWT")
+	}
+	return claims, nil
+}
+
+// responseEnv returns what assertions see of a response.
+func responseEnv(r *response) map[string]any {
+	headers := make(map[string]string, len(r.header))
+	for k, v := range r.header {
+		headers[k] = strings.Join(v, ", ")
+	}
+	body := r.parsed()
+	if body == nil {
+		body = map[string]any{}
+	}
+	return map[string]any{
+		"status":   r.status,
+		"headers":  headers,
+		"body":     body,
+		"text":     string(r.body),
+		"duration": r.duration,
+		"json":     r.json,
+		"header":   func(name string) string { return http.Header(r.header).Get(name) },
+		"cookie":   r.cookie,
+	}
+}
