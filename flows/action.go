@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -111,6 +112,6 @@ func (d *decoder) decodeStep(n *yaml.Node, what string) *Step {
 			}
 		}
 	}
-	s.Action = dec(d, v, what+" "+k.Value)
+	s.Action = dec(d, v, fmt.Sprintf("%s (%s)", what, k.Value))
 	return s
 }

@@ -56,6 +56,9 @@ func (d *decoder) link(s *Spec) {
 
 func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 	r := snd.Req()
+	if r.Session == "" {
+		r.Session = DefaultSession
+	}
 	use := r.Use
 	if du, ok := snd.(defaultUser); ok && use == "" && s.Requests[du.defaultUse()] != nil {
 		use = du.defaultUse()
@@ -68,9 +71,6 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 		}
 		_, refused := snd.(Expect401)
 		*r = *merge(base, r, !refused && r.Expect.Status == nil)
-	}
-	if r.Session == "" {
-		r.Session = DefaultSession
 	}
 	if r.Method == "" {
 		r.Method = http.MethodGet

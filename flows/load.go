@@ -163,7 +163,7 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 	for i, c := range n.Content {
 		f := &Flow{Pos: d.pos(c)}
 		what := fmt.Sprintf("flow %d", i+1)
-		d.fields(c, what, []string{"name", "description", "tags", "steps"}, func(key string, _, v *yaml.Node) {
+		d.fields(c, what, []string{"name", "description", "tags", "rows", "rows_file", "steps"}, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "name":
 				f.Name = d.str(v, what+": name")
@@ -172,8 +172,13 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 				f.Tags = d.strList(v, what+": tags")
 			case "steps":
 				f.Steps = d.steps(v, what)
+			case "rows":
+				f.Rows = append(f.Rows, d.rows(v, what)...)
+			case "rows_file":
+				f.Rows = append(f.Rows, d.rowsFile(v, what)...)
 			}
 		})
+		d.checkRows(f, what)
 		d.require(c, what, "name", "steps")
 		if prev, dup := names[f.Name]; dup && f.Name != "" {
 			d.errs = append(d.errs, Errorf(f.Pos, "%s: the name is taken by the flow at line %d; flow names must differ", what, prev.Line))
@@ -186,7 +191,11 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 
 func (d *decoder) steps(n *yaml.Node, what string) []*Step {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.errorf(n, "%s: steps: want a list of at least one step, got %s", what, kindName(n))
+		got := kindName(n)
+		if n.Kind == yaml.SequenceNode {
+			got = "an empty list"
+		}
+		d.errorf(n, "%s: steps: want a list of at least one step, got %s", what, got)
 		return nil
 	}
 	var out []*Step

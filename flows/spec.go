@@ -75,6 +75,9 @@ type Flow struct {
 	Name  string
 	Tags  []string
 	Steps []*Step
+	// Rows, if any, make the flow data-driven: it runs once per row, with
+	// the row's values as variables.
+	Rows []Row
 }
 
 // Step is one step of a flow.

@@ -30,18 +30,18 @@ func Table(w io.Writer, r *runner.Result, o Options) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	t.Header("PROVIDER", "FLOW", "STEP", "RESULT", "TIME")
+	t.Header("PROVIDER", "FLOW / STEP", "RESULT", "TIME")
 	for _, s := range r.Specs {
 		for _, f := range s.Flows {
-			if err := t.Append(s.Provider, f.Name, "", strings.ToUpper(string(f.Status)), round(f.Duration)); err != nil {
+			if err := t.Append(s.Provider, f.Name, strings.ToUpper(string(f.Status)), round(f.Duration)); err != nil {
 				return err
 			}
 			for i, st := range f.Steps {
 				name := fmt.Sprintf("  %d %s", i+1, st.Kind)
 				if st.Name != st.Kind {
-					name += " · " + st.Name
+					name += ": " + st.Name
 				}
-				if err := t.Append("", "", name, string(st.Status), round(st.Duration)); err != nil {
+				if err := t.Append("", name, string(st.Status), round(st.Duration)); err != nil {
 					return err
 				}
 			}

@@ -58,7 +58,12 @@ func (a *assertion) check(env map[string]any) Check {
 		c.Actual = "error: " + firstLine(err)
 		return c
 	}
-	c.Passed, _ = out.(bool)
+	b, ok := out.(bool)
+	if !ok {
+		c.Actual = fmt.Sprintf("error: the expression gave %s, not true or false", show(out))
+		return c
+	}
+	c.Passed = b
 	if c.Passed {
 		c.Actual = "true"
 		return c
@@ -111,7 +116,7 @@ func undefinedHint(err error, sc *scope) string {
 	if len(names) > 0 {
 		hint += " (defined here: " + strings.Join(names, ", ") + ")"
 	}
-	if best := flows.Nearest(m[1], names); best != "" {
+	if best := flows.Nearest(m[1], sc.all()); best != "" {
 		hint = fmt.Sprintf("; did you mean %q?", best) + hint
 	}
 	return hint

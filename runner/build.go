@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-
 )
 
 // bodyKeep is how much of a request or response body a result keeps.

@@ -14,6 +14,7 @@ import (
 type flowRun struct {
 	plan     *Plan
 	fp       *flowPlan
+	row      map[string]any
 	cfg      *Config
 	res      *FlowResult
 	vars     map[string]any
@@ -54,6 +55,7 @@ func (f *flowRun) run(ctx context.Context) {
 	f.vars, f.sessions = map[string]any{}, map[string]*session{}
 	f.secrets = newSecrets(f.plan.Spec.Auth.Names(), f.cfg.ShowSecrets)
 	err := f.setVars()
+	maps.Copy(f.vars, f.row)
 	f.res.Status = Passed
 	for _, sp := range f.fp.steps {
 		sr := StepResult{Name: sp.step.Name, Kind: sp.step.Action.Kind(), Place: sp.step.Pos.String()}

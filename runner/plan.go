@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -95,6 +96,9 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 	for _, f := range spec.Flows {
 		fp := &flowPlan{flow: f}
 		fsc := sc
+		if len(f.Rows) > 0 {
+			fsc = sc.with(slices.Collect(maps.Keys(f.Rows[0].Vars))...)
+		}
 		for i, st := range f.Steps {
 			sp := &stepPlan{step: st}
 			if w, ok := st.Action.(flows.Wait); ok {

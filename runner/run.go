@@ -51,18 +51,20 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 	for i, p := range plans {
 		sr := &res.Specs[i]
 		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: p.BaseURL, Sandbox: p.Sandbox}
-		var picked []*flowPlan
+		var picked []flowInstance
 		for _, fp := range p.flows {
-			if cfg.Filter == nil || cfg.Filter(p.Spec.Provider, fp.flow.Name, fp.flow.Tags) {
-				picked = append(picked, fp)
-				sr.Flows = append(sr.Flows, FlowResult{Name: fp.flow.Name, Place: fp.flow.Pos.String(), Tags: fp.flow.Tags})
+			for _, in := range instances(fp) {
+				if cfg.Filter == nil || cfg.Filter(p.Spec.Provider, in.name, fp.flow.Tags) {
+					picked = append(picked, in)
+					sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Place: in.place, Tags: fp.flow.Tags})
+				}
 			}
 		}
 		// The slice is complete: pointers into it stay valid while flows run.
-		for j, fp := range picked {
+		for j, in := range picked {
 			fr := &sr.Flows[j]
 			g.Go(func() error {
-				(&flowRun{plan: p, fp: fp, cfg: &cfg, res: fr}).run(ctx)
+				(&flowRun{plan: p, fp: in.fp, row: in.row, cfg: &cfg, res: fr}).run(ctx)
 				if cfg.Observer != nil {
 					cfg.Observer(sr, fr)
 				}
@@ -74,4 +76,24 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 	res.Duration = cfg.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
 	return res
+}
+
+// flowInstance is one run of a flow: a plain flow runs once, a
+// data-driven flow once per row.
+type flowInstance struct {
+	fp          *flowPlan
+	row         map[string]any
+	name, place string
+}
+
+func instances(fp *flowPlan) []flowInstance {
+	f := fp.flow
+	if len(f.Rows) == 0 {
+		return []flowInstance{{fp: fp, name: f.Name, place: f.Pos.String()}}
+	}
+	out := make([]flowInstance, 0, len(f.Rows))
+	for _, r := range f.Rows {
+		out = append(out, flowInstance{fp: fp, row: r.Vars, name: f.Name + " [" + r.Name + "]", place: r.Pos.String()})
+	}
+	return out
 }

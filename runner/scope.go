@@ -56,6 +56,16 @@ func (s *scope) options() []expr.Option {
 // names returns the scope's variables, sorted.
 func (s *scope) names() []string { return slices.Sorted(maps.Keys(s.vars)) }
 
+// all returns every name an expression in the scope may use: variables,
+// helpers and, in assertions, the response.
+func (s *scope) all() []string {
+	env := helpers(time.Now)
+	if s.response {
+		maps.Copy(env, responseEnv(&response{}))
+	}
+	return append(s.names(), slices.Sorted(maps.Keys(env))...)
+}
+
 // helpers returns the functions every template and assertion may call.
 func helpers(now func() time.Time) map[string]any {
 	return map[string]any{

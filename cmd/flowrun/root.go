@@ -9,6 +9,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// version is stamped at build time: make build.
+var version = "dev"
+
 // Exit codes.
 const (
 	exitPassed      = 0
@@ -73,6 +76,7 @@ A spec that names a sandbox provider and whose base URL is not set runs against 
 embedded simulator of that provider.
 
 Exit codes: 0 all flows passed, 1 a check failed, 2 invalid spec or usage, 130 interrupted.`,
+		Version:       version,
 		Args:          run.Args,
 		RunE:          run.RunE,
 		SilenceUsage:  true,
