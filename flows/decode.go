@@ -49,7 +49,8 @@ func resolve(n *yaml.Node) *yaml.Node {
 }
 
 // fields walks a mapping node. Keys not in known are reported with a
-// suggestion; fn is called for each known key in document order.
+// suggestion, except x- keys, which are left to hold YAML anchors; fn is
+// called for each known key in document order.
 func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) bool {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
@@ -64,6 +65,9 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key 
 			continue
 		}
 		seen[k.Value] = true
+		if strings.HasPrefix(k.Value, "x-") {
+			continue // an extension key, e.g. to hold YAML anchors
+		}
 		if !slices.Contains(known, k.Value) {
 			d.errorf(k, "%s: unknown key %q%s; known keys: %s", what, k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
 			continue

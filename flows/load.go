@@ -40,6 +40,9 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec,
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Errorf(posOf(file, &extra), "a spec file holds one YAML document; split the others into files of their own")
 	}
+	if err := checkAliases(file, &doc); err != nil {
+		return nil, err
+	}
 	d := &decoder{file: file, getenv: getenv}
 	s := d.decodeSpec(doc.Content[0])
 	d.link(s)

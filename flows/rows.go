@@ -60,6 +60,10 @@ func (d *decoder) rowsFile(n *yaml.Node, what string) []Row {
 			d.errorf(n, "%s: rows_file: %s is not a YAML list of mappings: %v", what, path, err)
 			return nil
 		}
+		if err := checkAliases(path, &doc); err != nil {
+			d.errs = append(d.errs, err)
+			return nil
+		}
 		sub := &decoder{file: path, getenv: d.getenv}
 		rows := sub.rows(doc.Content[0], what)
 		d.errs = append(d.errs, sub.errs...)

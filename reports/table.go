@@ -41,7 +41,11 @@ func Table(w io.Writer, r *runner.Result, o Options) error {
 				if st.Name != st.Kind {
 					name += ": " + st.Name
 				}
-				if err := t.Append("", name, string(st.Status), round(st.Duration)); err != nil {
+				took := round(st.Duration)
+				if st.Status == runner.Skipped {
+					took = "-"
+				}
+				if err := t.Append("", name, string(st.Status), took); err != nil {
 					return err
 				}
 			}
@@ -76,7 +80,7 @@ func target(s runner.SpecResult) string {
 func Summary(r *runner.Result) string {
 	c := r.Counts()
 	total := c[runner.Passed] + c[runner.Failed] + c[runner.Errored] + c[runner.Skipped]
-	line := fmt.Sprintf("%d flows: %d passed, %d failed, %d errors in %s", total, c[runner.Passed], c[runner.Failed], c[runner.Errored], round(r.Duration))
+	line := fmt.Sprintf("%d flows: %d passed, %d failed, %d errored in %s", total, c[runner.Passed], c[runner.Failed], c[runner.Errored], round(r.Duration))
 	if r.Interrupted {
 		line += " (interrupted)"
 	}

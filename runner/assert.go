@@ -30,7 +30,12 @@ var comparisons = map[string]bool{"==": true, "!=": true, "<": true, ">": true, 
 // compileAssertion compiles src as a boolean expression in scope sc.
 func compileAssertion(src string, sc *scope) (*assertion, error) {
 	opts := sc.options()
-	prog, err := expr.Compile(src, append(opts, expr.AsBool())...)
+	// AsBool rejects what is known not to be boolean now; what is only
+	// known at run time (json(), variables) is checked by check.
+	if _, err := expr.Compile(src, append(opts, expr.AsBool())...); err != nil {
+		return nil, err
+	}
+	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, err
 	}

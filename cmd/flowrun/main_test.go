@@ -153,7 +153,7 @@ flows:
 		`json("slideshow.author") == "Nobody": expected true, got "Yours Truly" == "Nobody" is false (` + spec + ":16:17)",
 		"request:  GET " + srv.URL + "/status/418",
 		"skipped",
-		"2 flows: 0 passed, 2 failed, 0 errors",
+		"2 flows: 0 passed, 2 failed, 0 errored",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -275,7 +275,10 @@ func TestSandboxCommandServesEveryProvider(t *testing.T) {
 		name, url, _ := strings.Cut(lines.Text(), " ")
 		got[name] = url
 	}
-	for _, tc := range []struct{ provider, method, path, header string; want int }{
+	for _, tc := range []struct {
+		provider, method, path, header string
+		want                           int
+	}{
 		{"openloyalty", "GET", "/api/DEFAULT/member/profile", "", 401},
 		{"cardlytics", "POST", "/v2/ads/getAds", "", 401},
 		{"amplifi", "DELETE", "/token", "", 500},
