@@ -182,6 +182,10 @@ func (d *decoder) pairs(n *yaml.Node, what string) []Pair {
 			d.errorf(v, "%s: %q: want a string, got %s", what, k.Value, kindName(v))
 			continue
 		}
+		if v.Tag == "!!null" {
+			out = append(out, Pair{Name: k.Value, Pos: d.pos(v), Remove: true})
+			continue
+		}
 		out = append(out, Pair{Name: k.Value, Value: d.str(v, what+": "+k.Value), Pos: d.pos(v)})
 	}
 	return out

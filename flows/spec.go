@@ -36,6 +36,9 @@ type Pair struct {
 	Name  string
 	Value string
 	Pos   Pos
+	// Remove is set by a null value: the step leaves out a header or
+	// parameter that the spec or a named request would send.
+	Remove bool
 }
 
 // Sandbox names the embedded simulator a spec runs against when its base

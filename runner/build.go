@@ -30,17 +30,17 @@ func (f *flowRun) build(ctx context.Context, sp *stepPlan, s *session, env map[s
 		return nil, fmt.Errorf("%q is not an absolute URL; check base_url and the step's path", raw)
 	}
 	q := u.Query()
-	if err := renderInto(sp.query, env, q.Set); err != nil {
+	if err := renderInto(sp.query, env, q); err != nil {
 		return nil, err
 	}
 	h := http.Header{}
-	if err := renderInto(f.plan.headers, env, h.Set); err != nil {
+	if err := renderInto(f.plan.headers, env, h); err != nil {
 		return nil, err
 	}
 	if err := f.attach(sp, s, env, h.Set, q.Set); err != nil {
 		return nil, err
 	}
-	if err := renderInto(sp.headers, env, h.Set); err != nil {
+	if err := renderInto(sp.headers, env, h); err != nil {
 		return nil, err
 	}
 	u.RawQuery = q.Encode()
@@ -76,6 +76,9 @@ func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader
 			if i := slices.IndexFunc(sp.set, func(x pairPlan) bool { return strings.EqualFold(x.name, p.name) }); i >= 0 {
 				tpl = sp.set[i].tpl
 			} else if s.creds == nil || cu.OmitsAll() || containsFold(cu.Omit, p.name) {
+				continue
+			}
+			if tpl == nil { // set: {Name: null} leaves it out
 				continue
 			}
 			v, err := tpl.render(env)
@@ -116,13 +119,25 @@ func tamper(v string) string {
 	return string(b)
 }
 
-func renderInto(pairs []pairPlan, env map[string]any, set func(k, v string)) error {
+// setter is what renderInto writes to: http.Header or url.Values.
+type setter interface {
+	Set(k, v string)
+	Del(k string)
+}
+
+// renderInto renders pairs into dst; a pair without a template removes
+// its name.
+func renderInto(pairs []pairPlan, env map[string]any, dst setter) error {
 	for _, p := range pairs {
+		if p.tpl == nil {
+			dst.Del(p.name)
+			continue
+		}
 		v, err := p.tpl.render(env)
 		if err != nil {
 			return fmt.Errorf("%s: %v", p.name, err)
 		}
-		set(p.name, v)
+		dst.Set(p.name, v)
 	}
 	return nil
 }
@@ -139,7 +154,7 @@ func renderBody(sp *stepPlan, env map[string]any) ([]byte, string, error) {
 		return b, "application/json", err
 	case sp.req.Form != nil:
 		form := url.Values{}
-		if err := renderInto(sp.form, env, form.Set); err != nil {
+		if err := renderInto(sp.form, env, form); err != nil {
 			return nil, "", fmt.Errorf("form: %v", err)
 		}
 		return []byte(form.Encode()), "application/x-www-form-urlencoded", nil

@@ -42,12 +42,19 @@ func (f *flowRun) session(name string) *session {
 // env returns what templates and assertions of a step in session s see:
 // the helpers, the flow's variables and the session's credentials.
 func (f *flowRun) env(s *session) map[string]any {
-	env := helpers(f.cfg.Now)
-	maps.Copy(env, f.vars)
+	vars := maps.Clone(f.vars)
 	if s != nil {
-		maps.Copy(env, s.creds)
+		maps.Copy(vars, s.creds)
 	}
+	env := helpers(f.cfg.Now)
+	env[varsKey] = vars
 	return env
+}
+
+// setVar sets a flow variable, in the flow and in a step's env.
+func (f *flowRun) setVar(env map[string]any, name string, v any) {
+	f.vars[name] = v
+	env[varsKey].(map[string]any)[name] = v
 }
 
 func (f *flowRun) run(ctx context.Context) {
@@ -79,6 +86,9 @@ func (f *flowRun) run(ctx context.Context) {
 	}
 	if f.res.Status == Skipped {
 		f.res.Status = Errored
+	}
+	for _, st := range f.res.Steps {
+		f.secrets.addFromBodies(st)
 	}
 	for i := range f.res.Steps {
 		f.secrets.mask(&f.res.Steps[i])

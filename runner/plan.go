@@ -29,7 +29,7 @@ type Plan struct {
 
 type pairPlan struct {
 	name string
-	tpl  *template
+	tpl  *template // nil: remove the header or parameter
 }
 
 type flowPlan struct {
@@ -74,7 +74,11 @@ func (c *compiler) template(s string, pos flows.Pos, what string, sc *scope) *te
 func (c *compiler) pairs(ps []flows.Pair, what string, sc *scope) []pairPlan {
 	out := make([]pairPlan, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, pairPlan{name: p.Name, tpl: c.template(p.Value, p.Pos, what+" "+p.Name, sc)})
+		pp := pairPlan{name: p.Name}
+		if !p.Remove {
+			pp.tpl = c.template(p.Value, p.Pos, what+" "+p.Name, sc)
+		}
+		out = append(out, pp)
 	}
 	return out
 }

@@ -166,7 +166,7 @@ flows:
           path: /response-headers
           query: {X-Token: t-42}
           capture: {tok: "header:X-Token", code: status}
-          expect: {assert: ['tok == "t-42" && code == 200']}
+          expect: {assert: ['tok == "t-42" && code == 200', 'len(split(tok, "-")) == 2', 'upper(tok) == "T-42"']}
       - request: {path: "/anything/{{tok}}", expect: {assert: ['json("url") endsWith "/anything/t-42"']}}
 `)
 	if f := flow(t, run(t, p, runner.Config{}), "cookies"); f.Status != runner.Passed {
@@ -252,12 +252,29 @@ flows:
 	}
 }
 
+func TestStepRemovesASpecHeader(t *testing.T) {
+	srv := httpbinServer(t)
+	p := plan(t, srv.URL, `
+provider: httpbin
+base_url: http://unused
+headers: {X-Api-Key: k-123, X-Trace: on}
+flows:
+  - name: remove
+    steps:
+      - request: {path: /headers, expect: {assert: ['json("headers.X-Api-Key") == ["k-123"]']}}
+      - request: {path: /headers, headers: {X-Api-Key: null}, expect: {assert: ['json("headers.X-Api-Key") == nil', 'json("headers.X-Trace") == ["on"]']}}
+`)
+	if f := flow(t, run(t, p, runner.Config{}), "remove"); f.Status != runner.Passed {
+		t.Errorf("got %s (%s), want passed: %+v", f.Status, statuses(f), f.Steps)
+	}
+}
+
 func TestResultMasksCapturedTokens(t *testing.T) {
 	const token = "eyJhbGciOiJIUzI1NiJ9.e30.ZmFrZS1zaWduYXR1cmU"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Set-Cookie", "sid=c00kie-value")
-		w.Write([]byte(`{"token":"` + token + `"}`))
+		w.Write([]byte(`{"token":"` + token + `","refresh_token":"r-uncaptured-123","user":{"apiKey":"k-uncaptured-456"}}`))
 	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"auth":"` + r.Header.Get("Authorization") + `"}`))
@@ -276,7 +293,7 @@ flows:
 `)
 	res := run(t, p, runner.Config{})
 	b, _ := json.Marshal(res)
-	for _, secret := range []string{token, "c00kie-value"} {
+	for _, secret := range []string{token, "c00kie-value", "r-uncaptured-123", "k-uncaptured-456"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("the result shows %q: %s", secret, b)
 		}

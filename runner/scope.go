@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 )
@@ -38,19 +39,29 @@ func (s *scope) withResponse() *scope {
 	return out
 }
 
-// options returns the expr options that declare the scope's names. A
-// variable's type is only known at run time, so each is declared as `any`.
+// varsKey holds the variables in an expression's environment. A variable's
+// type is only known at run time; as elements of a map[string]any the
+// checker treats them as unknown, so every operator and built-in takes them.
+const varsKey = "__vars"
+
+// options returns the expr options that declare the scope's names. Each
+// reference to a variable is rewritten to __vars["name"].
 func (s *scope) options() []expr.Option {
 	env := helpers(time.Now)
-	for n := range s.vars {
-		env[n] = new(any)
-	}
+	env[varsKey] = map[string]any{}
 	if s.response {
-		for k, v := range responseEnv(&response{}) {
-			env[k] = v
-		}
+		maps.Copy(env, responseEnv(&response{}))
 	}
-	return []expr.Option{expr.Env(env)}
+	return []expr.Option{expr.Env(env), expr.Patch(varPatch{vars: s.vars})}
+}
+
+// varPatch rewrites references to variables into map lookups.
+type varPatch struct{ vars map[string]bool }
+
+func (p varPatch) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && p.vars[id.Value] {
+		ast.Patch(node, &ast.MemberNode{Node: &ast.IdentifierNode{Value: varsKey}, Property: &ast.StringNode{Value: id.Value}})
+	}
 }
 
 // names returns the scope's variables, sorted.

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -82,8 +84,59 @@ func (s *secrets) mask(sr *StepResult) {
 	sr.Error = r.Replace(sr.Error)
 }
 
+// credentialKey matches JSON keys whose values are credentials, whether or
+// not the spec captured them: a login answer used to check an error case
+// still carries a live token.
+var credentialKey = regexp.MustCompile(`(?i)(token|secret|passw(or)?d|api_?key|credential|signature|cryptotext|authorization)`)
+
+// addFromBodies records the string values under credential keys in the
+// JSON bodies of a step's request and response.
+func (s *secrets) addFromBodies(st StepResult) {
+	for _, body := range []string{bodyOf(st.Request), bodyOfResponse(st.Response)} {
+		var v any
+		if body == "" || json.Unmarshal([]byte(body), &v) != nil {
+			continue
+		}
+		s.walk("", v)
+	}
+}
+
+func (s *secrets) walk(key string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			s.walk(k, e)
+		}
+	case []any:
+		for _, e := range x {
+			s.walk(key, e)
+		}
+	case string:
+		if credentialKey.MatchString(key) {
+			s.add(key, x)
+		}
+	}
+}
+
+func bodyOf(r *Request) string {
+	if r == nil {
+		return ""
+	}
+	return r.Body
+}
+
+func bodyOfResponse(r *Response) string {
+	if r == nil {
+		return ""
+	}
+	return r.Body
+}
+
 func (s *secrets) maskHeaders(hs []Header, r *strings.Replacer) {
 	for i := range hs {
+		if hs[i].Value == "" {
+			continue
+		}
 		hs[i].Value = r.Replace(hs[i].Value)
 		if _, whole := s.values[hs[i].Value]; whole || slices.Contains(s.headers, http.CanonicalHeaderKey(hs[i].Name)) && !strings.Contains(hs[i].Value, "<masked") {
 			hs[i].Value = "<masked>"

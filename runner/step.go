@@ -27,12 +27,16 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 	s := f.session(sp.req.Session)
 	env := f.env(s)
 	for _, v := range sp.vars {
+		if v.tpl == nil {
+			f.setVar(env, v.name, nil)
+			continue
+		}
 		val, err := v.tpl.value(env)
 		if err != nil {
 			sr.Status, sr.Error = Errored, fmt.Sprintf("vars: %s: %v", v.name, err)
 			return
 		}
-		f.vars[v.name], env[v.name] = val, val
+		f.setVar(env, v.name, val)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
 	defer cancel()
@@ -110,7 +114,7 @@ func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string
 		env[k] = v
 	}
 	for k, v := range captured {
-		env[k] = v
+		env[varsKey].(map[string]any)[k] = v
 	}
 	status := Passed
 	for _, a := range sp.asserts {

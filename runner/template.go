@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -117,20 +116,4 @@ func stringify(v any) string {
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
-}
-
-// identifiers returns the names an expression refers to.
-func identifiers(prog *vm.Program) []string {
-	var v identVisitor
-	node := prog.Node()
-	ast.Walk(&node, &v)
-	return v.names
-}
-
-type identVisitor struct{ names []string }
-
-func (v *identVisitor) Visit(n *ast.Node) {
-	if id, ok := (*n).(*ast.IdentifierNode); ok {
-		v.names = append(v.names, id.Value)
-	}
 }

@@ -25,6 +25,13 @@ type tooth struct {
 // teeth lists every fault each simulator offers (TestTeethCoverEveryFault
 // keeps the list complete).
 var teeth = []tooth{
+	{"openloyalty", "accept-expired", "expired token is refused and a new login recovers", "expired token"},
+	{"openloyalty", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "refresh rotates both tokens"},
+	{"openloyalty", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "used refresh token is refused"},
+	{"openloyalty", "member-on-admin", "member token is refused on an admin endpoint", "member token on the customer list"},
+	{"openloyalty", "accept-no-token", "member endpoint refuses a request without a token", "no token"},
+	{"openloyalty", "wrong-error-message", "wrong password is refused", "wrong password"},
+
 	{"cardlytics", "accept-expired", "an expired session token is refused and a new session recovers", "expired token"},
 	{"cardlytics", "accept-tampered", "a tampered session token is refused", "tampered token"},
 	{"cardlytics", "sensitive-payload", "the session token's payload holds no sensitive data", "start session"},
@@ -47,7 +54,7 @@ var teeth = []tooth{
 	{"mic", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "the used refresh token is refused"},
 }
 
-var providers = []string{"cardlytics", "amplifi", "mic"}
+var providers = []string{"openloyalty", "cardlytics", "amplifi", "mic"}
 
 // TestTeethCoverEveryFault fails when a simulator gains a fault that no
 // row of teeth catches, or a row names a fault the simulator lacks.
