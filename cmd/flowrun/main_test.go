@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
+
+	"github.com/flowrun/flowrun/examples/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -114,7 +116,33 @@ func TestRunSpecsAgainstSandbox(t *testing.T) {
 	}
 }
 
-// httpbinSpec writes a spec that runs against go-httpbin at url.
+func TestRunSpecsAgainstBaseURLs(t *testing.T) {
+	// The simulators served apart, as a real deployment would be: the
+	// specs must pick the base URLs up from the environment.
+	vars := map[string]string{}
+	for _, name := range sandbox.Names() {
+		srv, err := sandbox.Start(name, sandbox.Options{TokenLifetime: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		vars[strings.ToUpper(name)+"_BASE_URL"] = srv.URL
+	}
+	code, stdout, stderr := cli(t, context.Background(), vars, "../../specs")
+	if code != exitPassed {
+		t.Fatalf("exit code: got %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "embedded sandbox") {
+		t.Errorf("a spec ran against an embedded sandbox although its base URL was set:\n%s%s", stdout, stderr)
+	}
+	for name, url := range vars {
+		if !strings.Contains(stdout, url) {
+			t.Errorf("the report does not show %s=%s", name, url)
+		}
+	}
+}
+
+// writeSpec writes a spec that runs against go-httpbin at url.
 func writeSpec(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "spec.yaml")
