@@ -90,9 +90,7 @@ func (f *flowRun) run(ctx context.Context) {
 	for _, st := range f.res.Steps {
 		f.secrets.addFromBodies(st)
 	}
-	for i := range f.res.Steps {
-		f.secrets.mask(&f.res.Steps[i])
-	}
+	f.secrets.mask(f.res.Steps)
 	f.res.Duration = f.cfg.Now().Sub(start)
 }
 

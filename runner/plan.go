@@ -54,6 +54,7 @@ type stepPlan struct {
 	json    any // the body's plain data with *template for strings
 	body    *template
 	asserts []*assertion
+	uses    uses // what of the response the assertions read
 }
 
 // compiler gathers every compile problem with its place.
@@ -157,6 +158,8 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 		}
 		as.place = a.Pos.String()
 		sp.asserts = append(sp.asserts, as)
+		u := usesOf(as.prog)
+		sp.uses.body, sp.uses.headers = sp.uses.body || u.body, sp.uses.headers || u.headers
 	}
 	return sc.with(captured...)
 }

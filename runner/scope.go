@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 )
@@ -50,7 +51,7 @@ func (s *scope) options() []expr.Option {
 	env := helpers(time.Now)
 	env[varsKey] = map[string]any{}
 	if s.response {
-		maps.Copy(env, responseEnv(&response{}))
+		maps.Copy(env, responseEnv(&response{}, uses{}))
 	}
 	return []expr.Option{expr.Env(env), expr.Patch(varPatch{vars: s.vars})}
 }
@@ -72,7 +73,7 @@ func (s *scope) names() []string { return slices.Sorted(maps.Keys(s.vars)) }
 func (s *scope) all() []string {
 	env := helpers(time.Now)
 	if s.response {
-		maps.Copy(env, responseEnv(&response{}))
+		maps.Copy(env, responseEnv(&response{}, uses{}))
 	}
 	return append(s.names(), slices.Sorted(maps.Keys(env))...)
 }
@@ -103,15 +104,18 @@ func jwtClaims(token any) (map[string]any, error) {
 	return claims, nil
 }
 
-// responseEnv returns what assertions see of a response.
-func responseEnv(r *response) map[string]any {
-	headers := make(map[string]string, len(r.header))
-	for k, v := range r.header {
-		headers[k] = strings.Join(v, ", ")
+// responseEnv returns what assertions see of a response. The parsed body
+// and the header map are built only if an assertion uses them.
+func responseEnv(r *response, use uses) map[string]any {
+	headers := map[string]string{}
+	if use.headers {
+		for k, v := range r.header {
+			headers[k] = strings.Join(v, ", ")
+		}
 	}
-	body := r.parsed()
-	if body == nil {
-		body = map[string]any{}
+	var body any = map[string]any{}
+	if p := r.parsed(); use.body && p != nil {
+		body = p
 	}
 	return map[string]any{
 		"status":   r.status,
@@ -123,4 +127,23 @@ func responseEnv(r *response) map[string]any {
 		"header":   func(name string) string { return http.Header(r.header).Get(name) },
 		"cookie":   r.cookie,
 	}
+}
+
+// uses records which costly parts of a response a step's assertions read.
+type uses struct{ body, headers bool }
+
+// usesOf finds the names body and headers in compiled expressions.
+func usesOf(progs ...*vm.Program) uses {
+	var u uses
+	for _, p := range progs {
+		node := p.Node()
+		ast.Find(node, func(n ast.Node) bool {
+			if id, ok := n.(*ast.IdentifierNode); ok {
+				u.body = u.body || id.Value == "body"
+				u.headers = u.headers || id.Value == "headers"
+			}
+			return false
+		})
+	}
+	return u
 }

@@ -2,12 +2,13 @@ package runner
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // minSecret is the shortest value masked wherever it appears; shorter
@@ -51,8 +52,8 @@ func (s *secrets) addAll(m map[string]any) {
 	}
 }
 
-// mask hides every secret in a step's result.
-func (s *secrets) mask(sr *StepResult) {
+// mask hides every secret in a flow's step results.
+func (s *secrets) mask(steps []StepResult) {
 	if s.show {
 		return
 	}
@@ -69,19 +70,22 @@ func (s *secrets) mask(sr *StepResult) {
 		pairs = append(pairs, v, fmt.Sprintf("<masked:%s>", s.values[v]))
 	}
 	r := strings.NewReplacer(pairs...)
-	if sr.Request != nil {
-		sr.Request.URL, sr.Request.Body = r.Replace(sr.Request.URL), r.Replace(sr.Request.Body)
-		s.maskHeaders(sr.Request.Headers, r)
+	for i := range steps {
+		sr := &steps[i]
+		if sr.Request != nil {
+			sr.Request.URL, sr.Request.Body = r.Replace(sr.Request.URL), r.Replace(sr.Request.Body)
+			s.maskHeaders(sr.Request.Headers, r)
+		}
+		if sr.Response != nil {
+			sr.Response.Body = r.Replace(sr.Response.Body)
+			s.maskHeaders(sr.Response.Headers, r)
+		}
+		for i := range sr.Checks {
+			sr.Checks[i].Actual = r.Replace(sr.Checks[i].Actual)
+			sr.Checks[i].Expected = r.Replace(sr.Checks[i].Expected)
+		}
+		sr.Error = r.Replace(sr.Error)
 	}
-	if sr.Response != nil {
-		sr.Response.Body = r.Replace(sr.Response.Body)
-		s.maskHeaders(sr.Response.Headers, r)
-	}
-	for i := range sr.Checks {
-		sr.Checks[i].Actual = r.Replace(sr.Checks[i].Actual)
-		sr.Checks[i].Expected = r.Replace(sr.Checks[i].Expected)
-	}
-	sr.Error = r.Replace(sr.Error)
 }
 
 // credentialKey matches JSON keys whose values are credentials, whether or
@@ -93,28 +97,25 @@ var credentialKey = regexp.MustCompile(`(?i)(token|secret|passw(or)?d|api_?key|c
 // JSON bodies of a step's request and response.
 func (s *secrets) addFromBodies(st StepResult) {
 	for _, body := range []string{bodyOf(st.Request), bodyOfResponse(st.Response)} {
-		var v any
-		if body == "" || json.Unmarshal([]byte(body), &v) != nil {
-			continue
+		if body != "" && gjson.Valid(body) {
+			s.walk("", gjson.Parse(body))
 		}
-		s.walk("", v)
 	}
 }
 
-func (s *secrets) walk(key string, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			s.walk(k, e)
-		}
-	case []any:
-		for _, e := range x {
-			s.walk(key, e)
-		}
-	case string:
-		if credentialKey.MatchString(key) {
-			s.add(key, x)
-		}
+func (s *secrets) walk(key string, v gjson.Result) {
+	switch {
+	case v.IsObject() || v.IsArray():
+		v.ForEach(func(k, e gjson.Result) bool {
+			if v.IsObject() {
+				s.walk(k.String(), e)
+			} else {
+				s.walk(key, e)
+			}
+			return true
+		})
+	case v.Type == gjson.String && credentialKey.MatchString(key):
+		s.add(key, v.String())
 	}
 }
 

@@ -110,7 +110,7 @@ func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string
 		captured[c.Name] = v
 		sr.Captured = append(sr.Captured, c.Name)
 	}
-	for k, v := range responseEnv(resp) {
+	for k, v := range responseEnv(resp, sp.uses) {
 		env[k] = v
 	}
 	for k, v := range captured {
