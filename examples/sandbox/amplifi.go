@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -156,7 +155,7 @@ type amplifi struct {
 	creds     []amplifiCredential
 	sessions  *tokenStore[amplifiSession]
 	loggedOut *tokenStore[struct{}] // tokens ended by DELETE /token, for a distinct 401 text
-	mux       *http.ServeMux
+	routes    *router
 }
 
 func newAmplifi(o Options, f faultSet) *amplifi {
@@ -169,35 +168,14 @@ func newAmplifi(o Options, f faultSet) *amplifi {
 		creds:     amplifiSeedCredentials(),
 		sessions:  newTokenStore[amplifiSession](),
 		loggedOut: newTokenStore[struct{}](),
-		mux:       http.NewServeMux(),
 	}
-	a.route("/token", map[string]http.HandlerFunc{http.MethodPut: a.login, http.MethodDelete: a.logout})
-	a.route("/profile", map[string]http.HandlerFunc{http.MethodGet: a.profile})
-	a.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		a.fail(w, http.StatusNotFound, "Not found")
-	})
+	a.routes = newRouter(a.fail, "Not found", "Method not allowed")
+	a.routes.handle("/token", byMethod{http.MethodPut: a.login, http.MethodDelete: a.logout})
+	a.routes.handle("/profile", byMethod{http.MethodGet: a.profile})
 	return a
 }
 
-func (a *amplifi) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
-
-// route registers a handler per method on path; other methods get a JSON 405.
-func (a *amplifi) route(path string, handlers map[string]http.HandlerFunc) {
-	var allow []string
-	for method := range handlers {
-		allow = append(allow, method)
-	}
-	slices.Sort(allow)
-	a.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		h, ok := handlers[r.Method]
-		if !ok {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			a.fail(w, http.StatusMethodNotAllowed, "Method not allowed")
-			return
-		}
-		h(w, r)
-	})
-}
+func (a *amplifi) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.routes.ServeHTTP(w, r) }
 
 func (a *amplifi) fail(w http.ResponseWriter, status int, text string) {
 	writeJSON(w, status, amplifiResult{Success: false, Text: text})

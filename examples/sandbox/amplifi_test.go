@@ -1,13 +1,10 @@
 package sandbox_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,73 +12,16 @@ import (
 	"github.com/flowrun/flowrun/examples/sandbox"
 )
 
-// amplifiClock is a settable clock, safe for the simulator's goroutines.
-type amplifiClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newAmplifiClock() *amplifiClock {
+func newAmplifiClock() *fakeClock {
 	// One hour before the docs' example dtsExpiry, in its zone.
-	return &amplifiClock{now: time.Date(2021, 10, 27, 15, 52, 52, 0, time.FixedZone("EDT", -4*3600))}
+	return newFakeClock(time.Date(2021, 10, 27, 15, 52, 52, 0, time.FixedZone("EDT", -4*3600)))
 }
 
-func (c *amplifiClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *amplifiClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func amplifiStart(t *testing.T, o sandbox.Options) *sandbox.Server {
+// amplifiCall sends one request, with token in the token header unless empty.
+func amplifiCall(t *testing.T, base, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
-	srv, err := sandbox.Start("amplifi", o)
-	if err != nil {
-		t.Fatalf("start amplifi: %v", err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// amplifiSend makes one request and decodes its JSON body; safe to call from
-// any goroutine.
-func amplifiSend(srv *sandbox.Server, method, path, token, body string) (int, map[string]any, error) {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("token", token)
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("%s %s: body is not a JSON object: %w", method, path, err)
-	}
-	return resp.StatusCode, out, nil
-}
-
-func amplifiCall(t *testing.T, srv *sandbox.Server, method, path, token, body string) (int, map[string]any) {
-	t.Helper()
-	status, out, err := amplifiSend(srv, method, path, token, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return status, out
+	r := call(t, method, base+path, map[string]string{"token": token}, body)
+	return r.status, r.body
 }
 
 // amplifiOutcome condenses an answer to "status text", or "status userId"
@@ -111,9 +51,9 @@ func amplifiLogins() map[string]struct{ body, user string } {
 	}
 }
 
-func amplifiLogin(t *testing.T, srv *sandbox.Server, body string) string {
+func amplifiLogin(t *testing.T, base, body string) string {
 	t.Helper()
-	status, out := amplifiCall(t, srv, http.MethodPut, "/token", "", body)
+	status, out := amplifiCall(t, base, http.MethodPut, "/token", "", body)
 	if status != http.StatusOK {
 		t.Fatalf("login: got %d %v, want 200", status, out)
 	}
@@ -122,11 +62,11 @@ func amplifiLogin(t *testing.T, srv *sandbox.Server, body string) string {
 
 func TestAmplifiLoginEveryChannel(t *testing.T) {
 	clock := newAmplifiClock()
-	srv := amplifiStart(t, sandbox.Options{Now: clock.Now})
+	base := start(t, "amplifi", sandbox.Options{Now: clock.Now})
 	wantKeys := []string{"AFiUserId", "dtsExpiry", "isLocalSavingAllowed", "postOnboardingStepsRequired", "segment", "success", "token", "userId"}
 	for channel, login := range amplifiLogins() {
 		t.Run(channel, func(t *testing.T) {
-			status, out := amplifiCall(t, srv, http.MethodPut, "/token", "", login.body)
+			status, out := amplifiCall(t, base, http.MethodPut, "/token", "", login.body)
 			if status != http.StatusOK {
 				t.Fatalf("status: got %d %v, want 200", status, out)
 			}
@@ -142,7 +82,7 @@ func TestAmplifiLoginEveryChannel(t *testing.T) {
 			if got, want := out["dtsExpiry"], "Wed Oct 27 2021 16:52:52 GMT-0400"; got != want {
 				t.Errorf("dtsExpiry: got %v, want %s", got, want)
 			}
-			status, profile := amplifiCall(t, srv, http.MethodGet, "/profile", out["token"].(string), "")
+			status, profile := amplifiCall(t, base, http.MethodGet, "/profile", out["token"].(string), "")
 			if status != http.StatusOK || profile["userId"] != login.user || profile["channel"] != channel {
 				t.Errorf("profile: got %d %v, want 200 for %s on %s", status, profile, login.user, channel)
 			}
@@ -151,7 +91,7 @@ func TestAmplifiLoginEveryChannel(t *testing.T) {
 }
 
 func TestAmplifiLoginErrors(t *testing.T) {
-	srv := amplifiStart(t, sandbox.Options{})
+	base := start(t, "amplifi", sandbox.Options{})
 	missing := "Request body is missing required properties: "
 	cases := []struct {
 		name, body string
@@ -188,7 +128,7 @@ func TestAmplifiLoginErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			status, out := amplifiCall(t, srv, http.MethodPut, "/token", "", tc.body)
+			status, out := amplifiCall(t, base, http.MethodPut, "/token", "", tc.body)
 			if status != tc.status || out["text"] != tc.text || out["success"] != false {
 				t.Errorf("got %d %v, want %d {success:false text:%q}", status, out, tc.status, tc.text)
 			}
@@ -197,8 +137,8 @@ func TestAmplifiLoginErrors(t *testing.T) {
 }
 
 func TestAmplifiTokenUse(t *testing.T) {
-	srv := amplifiStart(t, sandbox.Options{})
-	token := amplifiLogin(t, srv, amplifiLogins()["internet"].body)
+	base := start(t, "amplifi", sandbox.Options{})
+	token := amplifiLogin(t, base, amplifiLogins()["internet"].body)
 	steps := []struct {
 		name, method, path, token string
 		want                      string
@@ -213,7 +153,7 @@ func TestAmplifiTokenUse(t *testing.T) {
 		{"logout again", http.MethodDelete, "/token", token, "401 Token has been logged out"},
 	}
 	for _, s := range steps {
-		status, out := amplifiCall(t, srv, s.method, s.path, s.token, "")
+		status, out := amplifiCall(t, base, s.method, s.path, s.token, "")
 		if got := amplifiOutcome(status, out); got != s.want {
 			t.Errorf("%s: got %q, want %q", s.name, got, s.want)
 		}
@@ -221,9 +161,9 @@ func TestAmplifiTokenUse(t *testing.T) {
 }
 
 func TestAmplifiProfileShape(t *testing.T) {
-	srv := amplifiStart(t, sandbox.Options{})
-	token := amplifiLogin(t, srv, amplifiLogins()["internet"].body)
-	_, out := amplifiCall(t, srv, http.MethodGet, "/profile", token, "")
+	base := start(t, "amplifi", sandbox.Options{})
+	token := amplifiLogin(t, base, amplifiLogins()["internet"].body)
+	_, out := amplifiCall(t, base, http.MethodGet, "/profile", token, "")
 	want := map[string]any{"userId": "ali", "AFiUserId": "ali", "segment": "basic", "channel": "internet"}
 	if !maps.Equal(out, want) {
 		t.Errorf("got %v, want %v", out, want)
@@ -242,8 +182,8 @@ func TestAmplifiExpiry(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newAmplifiClock()
-			srv := amplifiStart(t, sandbox.Options{TokenLifetime: tc.lifetime, Now: clock.Now})
-			_, out := amplifiCall(t, srv, http.MethodPut, "/token", "", amplifiLogins()["test"].body)
+			base := start(t, "amplifi", sandbox.Options{TokenLifetime: tc.lifetime, Now: clock.Now})
+			_, out := amplifiCall(t, base, http.MethodPut, "/token", "", amplifiLogins()["test"].body)
 			if out["dtsExpiry"] != tc.wantExpiry {
 				t.Errorf("dtsExpiry: got %v, want %s", out["dtsExpiry"], tc.wantExpiry)
 			}
@@ -253,13 +193,13 @@ func TestAmplifiExpiry(t *testing.T) {
 				lifetime = time.Hour
 			}
 			clock.Advance(lifetime - time.Millisecond)
-			if got := amplifiOutcome(amplifiCall(t, srv, http.MethodGet, "/profile", token, "")); got != "200 ali" {
+			if got := amplifiOutcome(amplifiCall(t, base, http.MethodGet, "/profile", token, "")); got != "200 ali" {
 				t.Errorf("just before expiry: got %q, want %q", got, "200 ali")
 			}
 			clock.Advance(time.Millisecond)
 			for _, method := range []string{http.MethodGet, http.MethodDelete} {
 				path := map[string]string{http.MethodGet: "/profile", http.MethodDelete: "/token"}[method]
-				if got := amplifiOutcome(amplifiCall(t, srv, method, path, token, "")); got != "401 Token has expired" {
+				if got := amplifiOutcome(amplifiCall(t, base, method, path, token, "")); got != "401 Token has expired" {
 					t.Errorf("%s %s at expiry: got %q, want %q", method, path, got, "401 Token has expired")
 				}
 			}
@@ -268,7 +208,7 @@ func TestAmplifiExpiry(t *testing.T) {
 }
 
 func TestAmplifiRouting(t *testing.T) {
-	srv := amplifiStart(t, sandbox.Options{})
+	base := start(t, "amplifi", sandbox.Options{})
 	cases := []struct {
 		name, method, path string
 		want               string
@@ -280,7 +220,7 @@ func TestAmplifiRouting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := amplifiOutcome(amplifiCall(t, srv, tc.method, tc.path, "", "")); got != tc.want {
+			if got := amplifiOutcome(amplifiCall(t, base, tc.method, tc.path, "", "")); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -288,78 +228,69 @@ func TestAmplifiRouting(t *testing.T) {
 }
 
 func TestAmplifiConcurrentSessions(t *testing.T) {
-	srv := amplifiStart(t, sandbox.Options{})
+	base := start(t, "amplifi", sandbox.Options{})
 	logins := amplifiLogins()
-	errs := make(chan error, 4*len(logins))
 	var wg sync.WaitGroup
 	for range 4 {
 		for channel, login := range logins {
-			wg.Go(func() { errs <- amplifiSession(srv, channel, login.body, login.user) })
+			wg.Go(func() { amplifiSession(t, base, channel, login.body, login.user) })
 		}
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // amplifiSession logs in, reads the profile, logs out and checks the token is
-// dead, returning the first difference from what the docs promise.
-func amplifiSession(srv *sandbox.Server, channel, body, user string) error {
-	status, out, err := amplifiSend(srv, http.MethodPut, "/token", "", body)
-	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("%s login: got %d %v %v, want 200", channel, status, out, err)
+// dead, reporting the first difference from what the docs promise.
+func amplifiSession(t *testing.T, base, channel, body, user string) {
+	t.Helper()
+	status, out := amplifiCall(t, base, http.MethodPut, "/token", "", body)
+	if status != http.StatusOK {
+		t.Errorf("%s login: got %d %v, want 200", channel, status, out)
+		return
 	}
-	token := out["token"].(string)
+	token, _ := out["token"].(string)
 	steps := []struct{ method, path, want string }{
 		{http.MethodGet, "/profile", "200 " + user},
 		{http.MethodDelete, "/token", "200 Logged out successfully"},
 		{http.MethodGet, "/profile", "401 Token has been logged out"},
 	}
 	for _, s := range steps {
-		status, out, err := amplifiSend(srv, s.method, s.path, token, "")
-		if err != nil {
-			return err
-		}
-		if got := amplifiOutcome(status, out); got != s.want {
-			return fmt.Errorf("%s %s %s: got %q, want %q", channel, s.method, s.path, got, s.want)
+		if got := amplifiOutcome(amplifiCall(t, base, s.method, s.path, token, "")); got != s.want {
+			t.Errorf("%s %s %s: got %q, want %q", channel, s.method, s.path, got, s.want)
+			return
 		}
 	}
-	return nil
 }
 
 func TestAmplifiFaults(t *testing.T) {
 	internet := amplifiLogins()["internet"].body
 	cases := []struct {
 		fault         string
-		run           func(t *testing.T, srv *sandbox.Server, clock *amplifiClock) string
+		run           func(t *testing.T, base string, clock *fakeClock) string
 		without, with string
 	}{
-		{"ignore-logout", func(t *testing.T, srv *sandbox.Server, _ *amplifiClock) string {
-			token := amplifiLogin(t, srv, internet)
-			amplifiCall(t, srv, http.MethodDelete, "/token", token, "")
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodGet, "/profile", token, ""))
+		{"ignore-logout", func(t *testing.T, base string, _ *fakeClock) string {
+			token := amplifiLogin(t, base, internet)
+			amplifiCall(t, base, http.MethodDelete, "/token", token, "")
+			return amplifiOutcome(amplifiCall(t, base, http.MethodGet, "/profile", token, ""))
 		}, "401 Token has been logged out", "200 ali"},
-		{"accept-expired", func(t *testing.T, srv *sandbox.Server, clock *amplifiClock) string {
-			token := amplifiLogin(t, srv, internet)
+		{"accept-expired", func(t *testing.T, base string, clock *fakeClock) string {
+			token := amplifiLogin(t, base, internet)
 			clock.Advance(2 * time.Hour)
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodGet, "/profile", token, ""))
+			return amplifiOutcome(amplifiCall(t, base, http.MethodGet, "/profile", token, ""))
 		}, "401 Token has expired", "200 ali"},
-		{"wrong-error-message", func(t *testing.T, srv *sandbox.Server, _ *amplifiClock) string {
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodDelete, "/token", "", ""))
+		{"wrong-error-message", func(t *testing.T, base string, _ *fakeClock) string {
+			return amplifiOutcome(amplifiCall(t, base, http.MethodDelete, "/token", "", ""))
 		}, "500 Error: No token.", "500 Error: token header is required"},
-		{"skip-channel-fields", func(t *testing.T, srv *sandbox.Server, _ *amplifiClock) string {
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodPut, "/token", "", `{"channel":"android"}`))
+		{"skip-channel-fields", func(t *testing.T, base string, _ *fakeClock) string {
+			return amplifiOutcome(amplifiCall(t, base, http.MethodPut, "/token", "", `{"channel":"android"}`))
 		}, "401 Request body is missing required properties: uuid, deviceTagOpen, signature", "200 qwerty"},
-		{"locked-allowed", func(t *testing.T, srv *sandbox.Server, _ *amplifiClock) string {
+		{"locked-allowed", func(t *testing.T, base string, _ *fakeClock) string {
 			body := `{"channel":"internet","userName":"locked-user","password":"locked-password"}`
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodPut, "/token", "", body))
+			return amplifiOutcome(amplifiCall(t, base, http.MethodPut, "/token", "", body))
 		}, "401 Actor is locked or blocked", "200 locked-user"},
-		{"accept-no-token", func(t *testing.T, srv *sandbox.Server, _ *amplifiClock) string {
-			return amplifiOutcome(amplifiCall(t, srv, http.MethodGet, "/profile", "", ""))
+		{"accept-no-token", func(t *testing.T, base string, _ *fakeClock) string {
+			return amplifiOutcome(amplifiCall(t, base, http.MethodGet, "/profile", "", ""))
 		}, "401 Missing token header", "200 ali"},
 	}
 	var names []string
@@ -373,7 +304,7 @@ func TestAmplifiFaults(t *testing.T) {
 				if on {
 					o.Faults, want = []string{tc.fault}, tc.with
 				}
-				if got := tc.run(t, amplifiStart(t, o), clock); got != want {
+				if got := tc.run(t, start(t, "amplifi", o), clock); got != want {
 					t.Errorf("fault on %v: got %q, want %q", on, got, want)
 				}
 			}

@@ -78,8 +78,7 @@ type cardlytics struct {
 	f            faultSet
 	signer       *jwtSigner
 	institutions map[string]map[string]cardlyticsCustomer
-	lifetime     time.Duration
-	mux          *http.ServeMux
+	routes       *router
 
 	mu     sync.Mutex
 	latest map[string]string // institution/customer → newest sessionId, for single-session
@@ -93,17 +92,11 @@ func newCardlytics(o Options, f faultSet) *cardlytics {
 		o: o, f: f,
 		signer:       newJWTSigner(o.Now),
 		institutions: cardlyticsSeed(),
-		// exp is whole seconds and rounded down; pad so a token never lives
-		// shorter than configured, which matters for 1-second lifetimes.
-		lifetime: o.TokenLifetime + time.Second - time.Nanosecond,
-		mux:      http.NewServeMux(),
-		latest:   map[string]string{},
+		latest:       map[string]string{},
 	}
-	c.route("/v2/session/startSession", c.startSession)
-	c.route("/v2/ads/getAds", c.getAds)
-	c.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusNotFound, cardlyticsMessage{"Not found"})
-	})
+	c.routes = newRouter(c.fail, "Not found", "Method not allowed")
+	c.routes.handle("/v2/session/startSession", byMethod{http.MethodPost: c.startSession})
+	c.routes.handle("/v2/ads/getAds", byMethod{http.MethodPost: c.getAds})
 	return c
 }
 
@@ -112,24 +105,16 @@ func (c *cardlytics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id := r.Header.Get(cardlyticsRequestIDHeader); id != "" {
 		w.Header().Set(cardlyticsRequestIDHeader, id)
 	}
-	c.mux.ServeHTTP(w, r)
+	c.routes.ServeHTTP(w, r)
 }
 
-// route registers a POST-only handler; other methods get a JSON 405.
-func (c *cardlytics) route(pattern string, h http.HandlerFunc) {
-	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeJSON(w, http.StatusMethodNotAllowed, cardlyticsMessage{"Method not allowed"})
-			return
-		}
-		h(w, r)
-	})
+func (c *cardlytics) fail(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, cardlyticsMessage{message})
 }
 
 func (c *cardlytics) startSession(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get(cardlyticsRequestIDHeader) == "" {
-		writeJSON(w, http.StatusBadRequest, cardlyticsMessage{"X-CDLX-Request-Id header is required"})
+		c.fail(w, http.StatusBadRequest, "X-CDLX-Request-Id header is required")
 		return
 	}
 	var body struct {
@@ -137,12 +122,12 @@ func (c *cardlytics) startSession(w http.ResponseWriter, r *http.Request) {
 		CustomerID    string `json:"customerId"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
-		writeJSON(w, http.StatusBadRequest, cardlyticsMessage{"Request body must be a JSON object"})
+		c.fail(w, http.StatusBadRequest, "Request body must be a JSON object")
 		return
 	}
 	cust, message := c.lookup(body.InstitutionID, body.CustomerID)
 	if message != "" {
-		writeJSON(w, http.StatusBadRequest, cardlyticsMessage{message})
+		c.fail(w, http.StatusBadRequest, message)
 		return
 	}
 	sessionID := randomToken(12)
@@ -160,7 +145,7 @@ func (c *cardlytics) startSession(w http.ResponseWriter, r *http.Request) {
 		c.latest[body.InstitutionID+"/"+body.CustomerID] = sessionID
 		c.mu.Unlock()
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": c.signer.sign(claims, c.lifetime)})
+	writeJSON(w, http.StatusOK, map[string]string{"token": c.signer.sign(claims, c.o.TokenLifetime)})
 }
 
 // lookup finds the customer who may start a session, or the 400 message
@@ -190,7 +175,7 @@ func (c *cardlytics) lookup(institutionID, customerID string) (cardlyticsCustome
 func (c *cardlytics) getAds(w http.ResponseWriter, r *http.Request) {
 	claims, message := c.session(r)
 	if message != "" {
-		writeJSON(w, http.StatusUnauthorized, cardlyticsMessage{message})
+		c.fail(w, http.StatusUnauthorized, message)
 		return
 	}
 	customerID, _ := claims["customerId"].(string)

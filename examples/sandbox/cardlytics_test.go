@@ -15,78 +15,12 @@ import (
 	"github.com/flowrun/flowrun/examples/sandbox"
 )
 
-// cardlyticsClock is a fake clock safe for concurrent use.
-type cardlyticsClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newCardlyticsClock() *cardlyticsClock {
-	return &cardlyticsClock{now: time.Unix(1_700_000_000, 0)}
-}
-
-func (c *cardlyticsClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *cardlyticsClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// cardlyticsStart serves cardlytics with the fake clock, closed at cleanup.
-func cardlyticsStart(t *testing.T, clock *cardlyticsClock, o sandbox.Options) string {
-	t.Helper()
-	o.Now = clock.Now
-	srv, err := sandbox.Start("cardlytics", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-type cardlyticsReply struct {
-	status int
-	header http.Header
-	body   map[string]any
-}
-
-func (r cardlyticsReply) str(key string) string { s, _ := r.body[key].(string); return s }
-
-// cardlyticsCall sends one request with the given headers. It reports
-// failures with t.Errorf, so goroutines may call it too.
-func cardlyticsCall(t *testing.T, method, url string, header map[string]string, body string) cardlyticsReply {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
-		return cardlyticsReply{}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
-		return cardlyticsReply{}
-	}
-	defer resp.Body.Close()
-	out := cardlyticsReply{status: resp.StatusCode, header: resp.Header}
-	if err := json.NewDecoder(resp.Body).Decode(&out.body); err != nil {
-		t.Errorf("%s %s: got a body that is not a JSON object (%v), want one", method, url, err)
-	}
-	return out
-}
+func newCardlyticsClock() *fakeClock { return newFakeClock(time.Unix(1_700_000_000, 0)) }
 
 // cardlyticsSession starts a session for a demo-bank customer.
-func cardlyticsSession(t *testing.T, base, customer string) cardlyticsReply {
+func cardlyticsSession(t *testing.T, base, customer string) reply {
 	body := fmt.Sprintf(`{"institutionId":"demo-bank","customerId":%q}`, customer)
-	return cardlyticsCall(t, "POST", base+"/v2/session/startSession", map[string]string{"X-CDLX-Request-Id": "req-1"}, body)
+	return call(t, "POST", base+"/v2/session/startSession", map[string]string{"X-CDLX-Request-Id": "req-1"}, body)
 }
 
 // cardlyticsToken starts a session that must succeed and returns its token.
@@ -99,32 +33,14 @@ func cardlyticsToken(t *testing.T, base, customer string) string {
 	return r.str("token")
 }
 
-func cardlyticsAds(t *testing.T, base, token string) cardlyticsReply {
-	return cardlyticsCall(t, "POST", base+"/v2/ads/getAds", map[string]string{"X-CDLX-Session-Token": token}, `{}`)
-}
-
-// cardlyticsPayload decodes a JWT's payload without checking it.
-func cardlyticsPayload(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("got token %q, want a JWT of three parts", token)
-	}
-	data, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(data, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims
+func cardlyticsAds(t *testing.T, base, token string) reply {
+	return call(t, "POST", base+"/v2/ads/getAds", map[string]string{"X-CDLX-Session-Token": token}, `{}`)
 }
 
 // cardlyticsTamper rewrites the token's customerId and keeps its signature.
 func cardlyticsTamper(t *testing.T, token, customer string) string {
 	t.Helper()
-	claims := cardlyticsPayload(t, token)
+	claims := jwtClaims(t, token)
 	claims["customerId"] = customer
 	data, err := json.Marshal(claims)
 	if err != nil {
@@ -135,7 +51,7 @@ func cardlyticsTamper(t *testing.T, token, customer string) string {
 }
 
 func TestCardlyticsStartSession(t *testing.T) {
-	base := cardlyticsStart(t, newCardlyticsClock(), sandbox.Options{})
+	base := start(t, "cardlytics", sandbox.Options{Now: newCardlyticsClock().Now})
 	withID := map[string]string{"X-CDLX-Request-Id": "req-42"}
 	body := func(inst, cust string) string {
 		return fmt.Sprintf(`{"institutionId":%q,"customerId":%q}`, inst, cust)
@@ -162,7 +78,7 @@ func TestCardlyticsStartSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := cardlyticsCall(t, tt.method, base+tt.path, tt.header, tt.body)
+			r := call(t, tt.method, base+tt.path, tt.header, tt.body)
 			if r.status != tt.status || r.str("message") != tt.message {
 				t.Fatalf("got %d %q, want %d %q", r.status, r.str("message"), tt.status, tt.message)
 			}
@@ -172,7 +88,7 @@ func TestCardlyticsStartSession(t *testing.T) {
 			if tt.message != "" {
 				return
 			}
-			claims := cardlyticsPayload(t, r.str("token"))
+			claims := jwtClaims(t, r.str("token"))
 			keys := slices.Sorted(maps.Keys(claims))
 			if want := []string{"customerId", "exp", "iat", "institutionId", "jti", "sessionId"}; !slices.Equal(keys, want) {
 				t.Errorf("got claims %v, want exactly %v (no sensitive data)", keys, want)
@@ -185,7 +101,7 @@ func TestCardlyticsStartSession(t *testing.T) {
 }
 
 func TestCardlyticsGetAds(t *testing.T) {
-	base := cardlyticsStart(t, newCardlyticsClock(), sandbox.Options{})
+	base := start(t, "cardlytics", sandbox.Options{Now: newCardlyticsClock().Now})
 	token := cardlyticsToken(t, base, "cust-active")
 	badSig := token[:len(token)-4] + "AAAA"
 	tests := []struct {
@@ -204,7 +120,7 @@ func TestCardlyticsGetAds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := cardlyticsCall(t, tt.method, base+"/v2/ads/getAds", tt.header, `{}`)
+			r := call(t, tt.method, base+"/v2/ads/getAds", tt.header, `{}`)
 			if r.status != tt.status || r.str("message") != tt.message {
 				t.Errorf("got %d %q, want %d %q", r.status, r.str("message"), tt.status, tt.message)
 			}
@@ -212,7 +128,7 @@ func TestCardlyticsGetAds(t *testing.T) {
 	}
 	t.Run("valid", func(t *testing.T) {
 		h := map[string]string{"X-CDLX-Session-Token": token, "X-CDLX-Request-Id": "req-7"}
-		r := cardlyticsCall(t, "POST", base+"/v2/ads/getAds", h, `{}`)
+		r := call(t, "POST", base+"/v2/ads/getAds", h, `{}`)
 		ads, _ := r.body["ads"].([]any)
 		if r.status != 200 || r.str("customerId") != "cust-active" || len(ads) != 3 || r.str("requestId") != "req-7" {
 			t.Errorf("got %d %v, want 200 for cust-active with 3 ads and requestId req-7", r.status, r.body)
@@ -225,7 +141,7 @@ func TestCardlyticsGetAds(t *testing.T) {
 
 func TestCardlyticsExpiry(t *testing.T) {
 	clock := newCardlyticsClock()
-	base := cardlyticsStart(t, clock, sandbox.Options{TokenLifetime: time.Second})
+	base := start(t, "cardlytics", sandbox.Options{TokenLifetime: time.Second, Now: clock.Now})
 	token := cardlyticsToken(t, base, "cust-active")
 	if r := cardlyticsAds(t, base, token); r.status != 200 {
 		t.Fatalf("fresh token: got %d, want 200", r.status)
@@ -241,7 +157,7 @@ func TestCardlyticsExpiry(t *testing.T) {
 }
 
 func TestCardlyticsConcurrentSessions(t *testing.T) {
-	base := cardlyticsStart(t, newCardlyticsClock(), sandbox.Options{})
+	base := start(t, "cardlytics", sandbox.Options{Now: newCardlyticsClock().Now})
 	const n = 12
 	tokens := make([]string, 2*n)
 	var wg sync.WaitGroup
@@ -257,7 +173,7 @@ func TestCardlyticsConcurrentSessions(t *testing.T) {
 	wg.Wait()
 	sessions := map[any]bool{}
 	for _, token := range tokens {
-		sessions[cardlyticsPayload(t, token)["sessionId"]] = true
+		sessions[jwtClaims(t, token)["sessionId"]] = true
 		// Every session of the same user stays valid on its own.
 		if r := cardlyticsAds(t, base, token); r.status != 200 {
 			t.Errorf("earlier session: got %d, want 200", r.status)
@@ -271,35 +187,35 @@ func TestCardlyticsConcurrentSessions(t *testing.T) {
 func TestCardlyticsFaults(t *testing.T) {
 	tests := []struct {
 		fault   string
-		probe   func(t *testing.T, base string, clock *cardlyticsClock) string
+		probe   func(t *testing.T, base string, clock *fakeClock) string
 		off, on string
 	}{
-		{"accept-expired", func(t *testing.T, base string, clock *cardlyticsClock) string {
+		{"accept-expired", func(t *testing.T, base string, clock *fakeClock) string {
 			token := cardlyticsToken(t, base, "cust-active")
 			clock.Advance(2 * time.Second)
 			return fmt.Sprint(cardlyticsAds(t, base, token).status)
 		}, "401", "200"},
-		{"accept-tampered", func(t *testing.T, base string, _ *cardlyticsClock) string {
+		{"accept-tampered", func(t *testing.T, base string, _ *fakeClock) string {
 			token := cardlyticsTamper(t, cardlyticsToken(t, base, "cust-active"), "cust-active-2")
 			r := cardlyticsAds(t, base, token)
 			return fmt.Sprintf("%d %s", r.status, r.str("customerId"))
 		}, "401 ", "200 cust-active-2"},
-		{"sensitive-payload", func(t *testing.T, base string, _ *cardlyticsClock) string {
-			claims := cardlyticsPayload(t, cardlyticsToken(t, base, "cust-active"))
+		{"sensitive-payload", func(t *testing.T, base string, _ *fakeClock) string {
+			claims := jwtClaims(t, cardlyticsToken(t, base, "cust-active"))
 			return fmt.Sprintf("email=%v account=%v", claims["email"], claims["accountNumber"])
 		}, "email=<nil> account=<nil>", "email=active@example.com account=40001234567890"},
-		{"single-session", func(t *testing.T, base string, _ *cardlyticsClock) string {
+		{"single-session", func(t *testing.T, base string, _ *fakeClock) string {
 			first := cardlyticsToken(t, base, "cust-active")
 			second := cardlyticsToken(t, base, "cust-active")
 			other := cardlyticsToken(t, base, "cust-active-2")
 			return fmt.Sprint(cardlyticsAds(t, base, first).status, cardlyticsAds(t, base, second).status,
 				cardlyticsAds(t, base, other).status)
 		}, "200 200 200", "401 200 200"},
-		{"wrong-error-message", func(t *testing.T, base string, _ *cardlyticsClock) string {
+		{"wrong-error-message", func(t *testing.T, base string, _ *fakeClock) string {
 			r := cardlyticsSession(t, base, "cust-inactive")
 			return fmt.Sprintf("%d %s", r.status, r.str("message"))
 		}, "400 User is not enrolled in the program", "400 User is inactive"},
-		{"inactive-allowed", func(t *testing.T, base string, _ *cardlyticsClock) string {
+		{"inactive-allowed", func(t *testing.T, base string, _ *fakeClock) string {
 			return fmt.Sprint(cardlyticsSession(t, base, "cust-inactive").status)
 		}, "400", "200"},
 	}
@@ -308,12 +224,12 @@ func TestCardlyticsFaults(t *testing.T) {
 		names = append(names, tt.fault)
 		t.Run(tt.fault, func(t *testing.T) {
 			for _, faulty := range []bool{false, true} {
-				o, want := sandbox.Options{TokenLifetime: time.Second}, tt.off
+				clock := newCardlyticsClock()
+				o, want := sandbox.Options{TokenLifetime: time.Second, Now: clock.Now}, tt.off
 				if faulty {
 					o.Faults, want = []string{tt.fault}, tt.on
 				}
-				clock := newCardlyticsClock()
-				if got := tt.probe(t, cardlyticsStart(t, clock, o), clock); got != want {
+				if got := tt.probe(t, start(t, "cardlytics", o), clock); got != want {
 					t.Errorf("fault on=%v: got %q, want %q", faulty, got, want)
 				}
 			}

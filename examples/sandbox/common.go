@@ -112,11 +112,12 @@ func newJWTSigner(now func() time.Time) *jwtSigner {
 }
 
 // sign returns a signed token carrying claims; iat and exp are set from the
-// clock and lifetime.
+// clock and lifetime. exp is whole seconds rounded up, so the token lives at
+// least lifetime and less than one second more.
 func (s *jwtSigner) sign(claims jwt.MapClaims, lifetime time.Duration) string {
 	now := s.now()
 	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(lifetime).Unix()
+	claims["exp"] = ceilUnix(now.Add(lifetime))
 	// A random ID keeps two tokens issued in the same second distinct.
 	claims["jti"] = randomToken(9)
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.key)
@@ -124,6 +125,14 @@ func (s *jwtSigner) sign(claims jwt.MapClaims, lifetime time.Duration) string {
 		panic(err) // HS256 with a byte key cannot fail
 	}
 	return tok
+}
+
+// ceilUnix returns t in whole Unix seconds, rounded up.
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
 }
 
 // parse checks the signature and, unless ignoreExpiry, the expiry of raw.

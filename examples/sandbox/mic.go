@@ -105,7 +105,7 @@ type mic struct {
 	users   map[string]micUser
 	access  *tokenStore[micSession]
 	refresh *tokenStore[micRefresh]
-	mux     *http.ServeMux
+	routes  *router
 }
 
 func newMIC(o Options, f faultSet) *mic {
@@ -120,36 +120,22 @@ func newMIC(o Options, f faultSet) *mic {
 		users:   map[string]micUser{},
 		access:  newTokenStore[micSession](),
 		refresh: newTokenStore[micRefresh](),
-		mux:     http.NewServeMux(),
 	}
 	for _, u := range micSeedUsers() {
 		m.users[u.UserName] = u
 	}
-	m.route("/auth/login", http.MethodPost, m.keyed(m.login))
-	m.route("/auth/refresh", http.MethodPost, m.keyed(m.refreshToken))
-	m.route("/auth/logout", http.MethodPost, m.authorized(m.logout))
-	m.route("/metadata", http.MethodGet, m.keyed(m.metadata))
-	m.route("/users/{userName}", http.MethodGet, m.authorized(m.user))
-	m.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		m.fail(w, http.StatusNotFound, "Not Found")
-	})
+	// The router answers a wrong method 405 before keyed or authorized
+	// checks any credential.
+	m.routes = newRouter(m.fail, "Not Found", "Method Not Allowed")
+	m.routes.handle("/auth/login", byMethod{http.MethodPost: m.keyed(m.login)})
+	m.routes.handle("/auth/refresh", byMethod{http.MethodPost: m.keyed(m.refreshToken)})
+	m.routes.handle("/auth/logout", byMethod{http.MethodPost: m.authorized(m.logout)})
+	m.routes.handle("/metadata", byMethod{http.MethodGet: m.keyed(m.metadata)})
+	m.routes.handle("/users/{userName}", byMethod{http.MethodGet: m.authorized(m.user)})
 	return m
 }
 
-func (m *mic) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
-
-// route registers h for one method on pattern; other methods get a JSON 405
-// before any credential is checked.
-func (m *mic) route(pattern, method string, h http.HandlerFunc) {
-	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != method {
-			w.Header().Set("Allow", method)
-			m.fail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-			return
-		}
-		h(w, r)
-	})
-}
+func (m *mic) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.routes.ServeHTTP(w, r) }
 
 func (m *mic) fail(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, micMessage{Message: message})

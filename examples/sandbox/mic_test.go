@@ -1,14 +1,11 @@
 package sandbox_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,81 +15,17 @@ import (
 
 const micKey = "sandbox-api-key"
 
-// micClock is a settable clock, safe for the simulator's goroutines.
-type micClock struct {
-	mu  sync.Mutex
-	now time.Time
+func newMICClock() *fakeClock { return newFakeClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)) }
+
+// micHeaders builds the three credential headers; call leaves out empty ones.
+func micHeaders(key, token, identityID string) map[string]string {
+	return map[string]string{"x-api-key": key, "Authorization": token, "identityId": identityID}
 }
 
-func newMICClock() *micClock {
-	return &micClock{now: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *micClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *micClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func micStart(t *testing.T, o sandbox.Options) *sandbox.Server {
+func micCall(t *testing.T, base, method, path string, h map[string]string, body string) (int, map[string]any) {
 	t.Helper()
-	srv, err := sandbox.Start("mic", o)
-	if err != nil {
-		t.Fatalf("start mic: %v", err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// micHeaders builds the three credential headers, leaving out empty ones.
-func micHeaders(key, token, identityID string) http.Header {
-	h := http.Header{}
-	for name, v := range map[string]string{"x-api-key": key, "Authorization": token, "identityId": identityID} {
-		if v != "" {
-			h.Set(name, v)
-		}
-	}
-	return h
-}
-
-// micSend makes one request and decodes its JSON body; safe to call from any
-// goroutine.
-func micSend(srv *sandbox.Server, method, path string, h http.Header, body string) (int, map[string]any, error) {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header = h.Clone()
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("%s %s: body is not a JSON object: %w", method, path, err)
-	}
-	return resp.StatusCode, out, nil
-}
-
-func micCall(t *testing.T, srv *sandbox.Server, method, path string, h http.Header, body string) (int, map[string]any) {
-	t.Helper()
-	status, out, err := micSend(srv, method, path, h, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return status, out
+	r := call(t, method, base+path, h, body)
+	return r.status, r.body
 }
 
 // micOutcome condenses an answer to "status message", "status userName" for a
@@ -119,10 +52,10 @@ func micCredsOf(body map[string]any) micCreds {
 	return micCreds{identityID: s("identityId"), token: s("token"), refresh: s("refreshToken")}
 }
 
-func micLogin(t *testing.T, srv *sandbox.Server, user string) micCreds {
+func micLogin(t *testing.T, base string, user string) micCreds {
 	t.Helper()
 	body := fmt.Sprintf(`{"userName":%q,"password":%q}`, user, user+"-password")
-	status, out := micCall(t, srv, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
+	status, out := micCall(t, base, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
 	if status != http.StatusOK {
 		t.Fatalf("login %s: got %d %v, want 200", user, status, out)
 	}
@@ -132,16 +65,16 @@ func micLogin(t *testing.T, srv *sandbox.Server, user string) micCreds {
 // micStep is one request of a scripted sequence and the outcome it must have.
 type micStep struct {
 	name, method, path string
-	header             http.Header
+	header             map[string]string
 	body, want         string
 }
 
 // micSteps runs steps in order as subtests, reporting each differing outcome.
-func micSteps(t *testing.T, srv *sandbox.Server, steps []micStep) {
+func micSteps(t *testing.T, base string, steps []micStep) {
 	t.Helper()
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			if got := micOutcome(micCall(t, srv, s.method, s.path, s.header, s.body)); got != s.want {
+			if got := micOutcome(micCall(t, base, s.method, s.path, s.header, s.body)); got != s.want {
 				t.Errorf("got %q, want %q", got, s.want)
 			}
 		})
@@ -150,19 +83,19 @@ func micSteps(t *testing.T, srv *sandbox.Server, steps []micStep) {
 
 func micRefreshBody(refresh string) string { return fmt.Sprintf(`{"refreshToken":%q}`, refresh) }
 
-func micRefresh(t *testing.T, srv *sandbox.Server, refresh string) (string, micCreds) {
+func micRefresh(t *testing.T, base string, refresh string) (string, micCreds) {
 	t.Helper()
-	status, out := micCall(t, srv, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(refresh))
+	status, out := micCall(t, base, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(refresh))
 	return micOutcome(status, out), micCredsOf(out)
 }
 
-func micReadUser(t *testing.T, srv *sandbox.Server, c micCreds, user string) string {
+func micReadUser(t *testing.T, base string, c micCreds, user string) string {
 	t.Helper()
-	return micOutcome(micCall(t, srv, http.MethodGet, "/users/"+user, micHeaders(micKey, c.token, c.identityID), ""))
+	return micOutcome(micCall(t, base, http.MethodGet, "/users/"+user, micHeaders(micKey, c.token, c.identityID), ""))
 }
 
 func TestMICLogin(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
+	base := start(t, "mic", sandbox.Options{})
 	identity := regexp.MustCompile(`^eu-west-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	cases := []struct {
 		name, key, body string
@@ -182,7 +115,7 @@ func TestMICLogin(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			status, out := micCall(t, srv, http.MethodPost, "/auth/login", micHeaders(tc.key, "", ""), tc.body)
+			status, out := micCall(t, base, http.MethodPost, "/auth/login", micHeaders(tc.key, "", ""), tc.body)
 			if got := micOutcome(status, out); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
@@ -198,9 +131,9 @@ func TestMICLogin(t *testing.T) {
 }
 
 func TestMICCredentialsRequired(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	alice, bob := micLogin(t, srv, "alice"), micLogin(t, srv, "bob")
-	micSteps(t, srv, []micStep{
+	base := start(t, "mic", sandbox.Options{})
+	alice, bob := micLogin(t, base, "alice"), micLogin(t, base, "bob")
+	micSteps(t, base, []micStep{
 		{"all three", http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, alice.identityID), "", "200 alice"},
 		{"identityId as query", http.MethodGet, "/users/alice?identityId=" + alice.identityID, micHeaders(micKey, alice.token, ""), "", "200 alice"},
 		{"bob reads bob", http.MethodGet, "/users/bob", micHeaders(micKey, bob.token, bob.identityID), "", "200 bob"},
@@ -215,7 +148,7 @@ func TestMICCredentialsRequired(t *testing.T) {
 		{"another user", http.MethodGet, "/users/bob", micHeaders(micKey, alice.token, alice.identityID), "", "404 User not found"},
 		{"unknown user", http.MethodGet, "/users/nobody", micHeaders(micKey, alice.token, alice.identityID), "", "404 User not found"},
 	})
-	_, out := micCall(t, srv, http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, alice.identityID), "")
+	_, out := micCall(t, base, http.MethodGet, "/users/alice", micHeaders(micKey, alice.token, alice.identityID), "")
 	want := map[string]any{"userName": "alice", "email": "alice@example.com", "firstName": "Alice",
 		"lastName": "Andersen", "roleName": "Admin", "domainName": "sandbox"}
 	if !maps.Equal(out, want) {
@@ -224,9 +157,9 @@ func TestMICCredentialsRequired(t *testing.T) {
 }
 
 func TestMICRefresh(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	old := micLogin(t, srv, "alice")
-	got, fresh := micRefresh(t, srv, old.refresh)
+	base := start(t, "mic", sandbox.Options{})
+	old := micLogin(t, base, "alice")
+	got, fresh := micRefresh(t, base, old.refresh)
 	if got != "200 credentials" {
 		t.Fatalf("refresh: got %q, want %q", got, "200 credentials")
 	}
@@ -234,7 +167,7 @@ func TestMICRefresh(t *testing.T) {
 		t.Errorf("refresh: got %+v from %+v, want both tokens rotated and the same identityId", fresh, old)
 	}
 	key := micHeaders(micKey, "", "")
-	micSteps(t, srv, []micStep{
+	micSteps(t, base, []micStep{
 		{"old token", http.MethodGet, "/users/alice", micHeaders(micKey, old.token, old.identityID), "", "401 Unauthorized"},
 		{"new token", http.MethodGet, "/users/alice", micHeaders(micKey, fresh.token, fresh.identityID), "", "200 alice"},
 		{"used refresh token", http.MethodPost, "/auth/refresh", key, micRefreshBody(old.refresh), "401 Invalid refresh token"},
@@ -247,10 +180,10 @@ func TestMICRefresh(t *testing.T) {
 }
 
 func TestMICLogout(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	c := micLogin(t, srv, "bob")
+	base := start(t, "mic", sandbox.Options{})
+	c := micLogin(t, base, "bob")
 	all := micHeaders(micKey, c.token, c.identityID)
-	micSteps(t, srv, []micStep{
+	micSteps(t, base, []micStep{
 		{"without identityId", http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, ""), "", "403 Forbidden"},
 		{"without api key", http.MethodPost, "/auth/logout", micHeaders("", c.token, c.identityID), "", "403 Forbidden"},
 		{"logout", http.MethodPost, "/auth/logout", all, "", "200 Logged out"},
@@ -272,22 +205,22 @@ func TestMICExpiry(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newMICClock()
-			srv := micStart(t, sandbox.Options{TokenLifetime: tc.token, RefreshLifetime: tc.refresh, Now: clock.Now})
-			c := micLogin(t, srv, "alice")
+			base := start(t, "mic", sandbox.Options{TokenLifetime: tc.token, RefreshLifetime: tc.refresh, Now: clock.Now})
+			c := micLogin(t, base, "alice")
 			clock.Advance(tc.wantT - time.Millisecond)
-			if got := micReadUser(t, srv, c, "alice"); got != "200 alice" {
+			if got := micReadUser(t, base, c, "alice"); got != "200 alice" {
 				t.Errorf("just before token expiry: got %q, want %q", got, "200 alice")
 			}
 			clock.Advance(time.Millisecond)
-			if got := micReadUser(t, srv, c, "alice"); got != "401 The incoming token has expired" {
+			if got := micReadUser(t, base, c, "alice"); got != "401 The incoming token has expired" {
 				t.Errorf("at token expiry: got %q, want %q", got, "401 The incoming token has expired")
 			}
-			got, fresh := micRefresh(t, srv, c.refresh)
-			if got != "200 credentials" || micReadUser(t, srv, fresh, "alice") != "200 alice" {
+			got, fresh := micRefresh(t, base, c.refresh)
+			if got != "200 credentials" || micReadUser(t, base, fresh, "alice") != "200 alice" {
 				t.Fatalf("refresh after token expiry: got %q, want a working new token", got)
 			}
 			clock.Advance(tc.wantR)
-			if got, _ := micRefresh(t, srv, fresh.refresh); got != "401 Refresh token has expired" {
+			if got, _ := micRefresh(t, base, fresh.refresh); got != "401 Refresh token has expired" {
 				t.Errorf("at refresh expiry: got %q, want %q", got, "401 Refresh token has expired")
 			}
 		})
@@ -295,19 +228,14 @@ func TestMICExpiry(t *testing.T) {
 }
 
 func TestMICConcurrentRefresh(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	c := micLogin(t, srv, "alice")
+	base := start(t, "mic", sandbox.Options{})
+	c := micLogin(t, base, "alice")
 	const n = 16
 	results := make(chan string, n)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			status, out, err := micSend(srv, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(c.refresh))
-			if err != nil {
-				results <- err.Error()
-				return
-			}
-			results <- micOutcome(status, out)
+			results <- micOutcome(micCall(t, base, http.MethodPost, "/auth/refresh", micHeaders(micKey, "", ""), micRefreshBody(c.refresh)))
 		})
 	}
 	wg.Wait()
@@ -323,28 +251,24 @@ func TestMICConcurrentRefresh(t *testing.T) {
 }
 
 func TestMICConcurrentSessions(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	errs := make(chan error, 20)
+	base := start(t, "mic", sandbox.Options{})
 	var wg sync.WaitGroup
 	for i := range 20 {
 		user := []string{"alice", "bob"}[i%2]
-		wg.Go(func() { errs <- micSession(srv, user) })
+		wg.Go(func() { micSession(t, base, user) })
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
 }
 
-// micSession logs in, reads the user, logs out and checks the token is dead.
-func micSession(srv *sandbox.Server, user string) error {
+// micSession logs in, reads the user, logs out and checks the token is dead,
+// reporting the first difference.
+func micSession(t *testing.T, base, user string) {
+	t.Helper()
 	body := fmt.Sprintf(`{"userName":%q,"password":%q}`, user, user+"-password")
-	status, out, err := micSend(srv, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
-	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("%s login: got %d %v %v, want 200", user, status, out, err)
+	status, out := micCall(t, base, http.MethodPost, "/auth/login", micHeaders(micKey, "", ""), body)
+	if status != http.StatusOK {
+		t.Errorf("%s login: got %d %v, want 200", user, status, out)
+		return
 	}
 	c := micCredsOf(out)
 	h := micHeaders(micKey, c.token, c.identityID)
@@ -354,20 +278,16 @@ func micSession(srv *sandbox.Server, user string) error {
 		{http.MethodGet, "/users/" + user, "401 Unauthorized"},
 	}
 	for _, s := range steps {
-		status, out, err := micSend(srv, s.method, s.path, h, "")
-		if err != nil {
-			return err
-		}
-		if got := micOutcome(status, out); got != s.want {
-			return fmt.Errorf("%s %s %s: got %q, want %q", user, s.method, s.path, got, s.want)
+		if got := micOutcome(micCall(t, base, s.method, s.path, h, "")); got != s.want {
+			t.Errorf("%s %s %s: got %q, want %q", user, s.method, s.path, got, s.want)
+			return
 		}
 	}
-	return nil
 }
 
 func TestMICOpenEndpoints(t *testing.T) {
-	srv := micStart(t, sandbox.Options{})
-	micSteps(t, srv, []micStep{
+	base := start(t, "mic", sandbox.Options{})
+	micSteps(t, base, []micStep{
 		{"metadata with api key only", http.MethodGet, "/metadata", micHeaders(micKey, "", ""), "", "200 sandbox"},
 		{"metadata without api key", http.MethodGet, "/metadata", micHeaders("", "", ""), "", "403 Forbidden"},
 		{"metadata with wrong api key", http.MethodGet, "/metadata", micHeaders("wrong", "", ""), "", "403 Forbidden"},
@@ -383,37 +303,37 @@ func TestMICOpenEndpoints(t *testing.T) {
 func TestMICFaults(t *testing.T) {
 	cases := []struct {
 		fault         string
-		run           func(t *testing.T, srv *sandbox.Server, clock *micClock) string
+		run           func(t *testing.T, base string, clock *fakeClock) string
 		without, with string
 	}{
-		{"no-api-key-check", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
+		{"no-api-key-check", func(t *testing.T, base string, _ *fakeClock) string {
 			body := `{"userName":"alice","password":"alice-password"}`
-			return micOutcome(micCall(t, srv, http.MethodPost, "/auth/login", micHeaders("", "", ""), body))
+			return micOutcome(micCall(t, base, http.MethodPost, "/auth/login", micHeaders("", "", ""), body))
 		}, "403 Forbidden", "200 credentials"},
-		{"ignore-logout", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
-			c := micLogin(t, srv, "alice")
-			micCall(t, srv, http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, c.identityID), "")
-			return micReadUser(t, srv, c, "alice")
+		{"ignore-logout", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			micCall(t, base, http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, c.identityID), "")
+			return micReadUser(t, base, c, "alice")
 		}, "401 Unauthorized", "200 alice"},
-		{"no-rotation", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
-			c := micLogin(t, srv, "alice")
-			_, fresh := micRefresh(t, srv, c.refresh)
-			again, _ := micRefresh(t, srv, c.refresh)
+		{"no-rotation", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			_, fresh := micRefresh(t, base, c.refresh)
+			again, _ := micRefresh(t, base, c.refresh)
 			return fmt.Sprintf("same=%v then %s", fresh.refresh == c.refresh, again)
 		}, "same=false then 401 Invalid refresh token", "same=true then 200 credentials"},
-		{"accept-expired", func(t *testing.T, srv *sandbox.Server, clock *micClock) string {
-			c := micLogin(t, srv, "alice")
+		{"accept-expired", func(t *testing.T, base string, clock *fakeClock) string {
+			c := micLogin(t, base, "alice")
 			clock.Advance(2 * time.Hour)
-			return micReadUser(t, srv, c, "alice")
+			return micReadUser(t, base, c, "alice")
 		}, "401 The incoming token has expired", "200 alice"},
-		{"no-identity-check", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
-			c := micLogin(t, srv, "alice")
-			return micReadUser(t, srv, micCreds{token: c.token}, "alice")
+		{"no-identity-check", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			return micReadUser(t, base, micCreds{token: c.token}, "alice")
 		}, "403 Forbidden", "200 alice"},
-		{"reuse-refresh", func(t *testing.T, srv *sandbox.Server, _ *micClock) string {
-			c := micLogin(t, srv, "alice")
-			_, fresh := micRefresh(t, srv, c.refresh)
-			again, _ := micRefresh(t, srv, c.refresh)
+		{"reuse-refresh", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			_, fresh := micRefresh(t, base, c.refresh)
+			again, _ := micRefresh(t, base, c.refresh)
 			return fmt.Sprintf("rotated=%v then %s", fresh.refresh != c.refresh, again)
 		}, "rotated=true then 401 Invalid refresh token", "rotated=true then 200 credentials"},
 	}
@@ -428,7 +348,7 @@ func TestMICFaults(t *testing.T) {
 				if on {
 					o.Faults, want = []string{tc.fault}, tc.with
 				}
-				if got := tc.run(t, micStart(t, o), clock); got != want {
+				if got := tc.run(t, start(t, "mic", o), clock); got != want {
 					t.Errorf("fault on %v: got %q, want %q", on, got, want)
 				}
 			}

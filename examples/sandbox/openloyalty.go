@@ -84,14 +84,13 @@ type openloyaltyTokens struct {
 }
 
 type openloyalty struct {
-	o        Options
-	f        faultSet
-	signer   *jwtSigner
-	refresh  *tokenStore[openloyaltyPrincipal]
-	members  []openloyaltyMember
-	byEmail  map[string]openloyaltyMember
-	lifetime time.Duration
-	mux      *http.ServeMux
+	o       Options
+	f       faultSet
+	signer  *jwtSigner
+	refresh *tokenStore[openloyaltyPrincipal]
+	members []openloyaltyMember
+	byEmail map[string]openloyaltyMember
+	routes  *router
 }
 
 func newOpenloyalty(o Options, f faultSet) *openloyalty {
@@ -107,43 +106,32 @@ func newOpenloyalty(o Options, f faultSet) *openloyalty {
 		refresh: newTokenStore[openloyaltyPrincipal](),
 		members: openloyaltySeedMembers(),
 		byEmail: map[string]openloyaltyMember{},
-		// exp is whole seconds and rounded down; pad so a token never lives
-		// shorter than configured, which matters for 1-second lifetimes.
-		lifetime: o.TokenLifetime + time.Second - time.Nanosecond,
-		mux:      http.NewServeMux(),
 	}
 	for _, m := range s.members {
 		s.byEmail[m.Email] = m
 	}
-	s.route("/api/{storeCode}/member/login_check", http.MethodPost, s.memberLogin)
-	s.route("/api/admin/login_check", http.MethodPost, s.adminLogin)
-	s.route("/api/{storeCode}/token/refresh", http.MethodPost, s.refreshToken)
-	s.route("/api/{storeCode}/member/profile", http.MethodGet, s.profile)
-	s.route("/api/{storeCode}/member/points", http.MethodGet, s.points)
-	s.route("/api/{storeCode}/customer", http.MethodGet, s.customers)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		s.fail(w, http.StatusNotFound, "Not Found")
-	})
+	s.routes = newRouter(s.fail, "Not Found", "Method Not Allowed")
+	s.routes.handle("/api/{storeCode}/member/login_check", byMethod{http.MethodPost: s.inStore(s.memberLogin)})
+	s.routes.handle("/api/admin/login_check", byMethod{http.MethodPost: s.adminLogin})
+	s.routes.handle("/api/{storeCode}/token/refresh", byMethod{http.MethodPost: s.inStore(s.refreshToken)})
+	s.routes.handle("/api/{storeCode}/member/profile", byMethod{http.MethodGet: s.inStore(s.profile)})
+	s.routes.handle("/api/{storeCode}/member/points", byMethod{http.MethodGet: s.inStore(s.points)})
+	s.routes.handle("/api/{storeCode}/customer", byMethod{http.MethodGet: s.inStore(s.customers)})
 	return s
 }
 
-func (s *openloyalty) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *openloyalty) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.routes.ServeHTTP(w, r) }
 
-// route registers h for one method on pattern; other methods get a JSON 405,
-// and a store code other than DEFAULT a 404.
-func (s *openloyalty) route(pattern, method string, h http.HandlerFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != method {
-			w.Header().Set("Allow", method)
-			s.fail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-			return
-		}
+// inStore lets a request through to h only for the DEFAULT store; any other
+// store code gets a 404. The router has answered a wrong method 405 first.
+func (s *openloyalty) inStore(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if code := r.PathValue("storeCode"); code != "" && code != openloyaltyStore {
 			s.fail(w, http.StatusNotFound, "Store not found")
 			return
 		}
 		h(w, r)
-	})
+	}
 }
 
 func (s *openloyalty) fail(w http.ResponseWriter, status int, message string) {
@@ -210,7 +198,7 @@ func (s *openloyalty) issue(p openloyaltyPrincipal) openloyaltyTokens {
 	}
 	refresh := randomToken(48)
 	s.refresh.put(refresh, p, s.o.Now().Add(s.o.RefreshLifetime))
-	return openloyaltyTokens{Token: s.signer.sign(claims, s.lifetime), RefreshToken: refresh}
+	return openloyaltyTokens{Token: s.signer.sign(claims, s.o.TokenLifetime), RefreshToken: refresh}
 }
 
 func (s *openloyalty) refreshToken(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,10 @@
 package sandbox_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,77 +12,17 @@ import (
 	"github.com/flowrun/flowrun/examples/sandbox"
 )
 
-// openloyaltyClock is a fake clock safe for concurrent use.
-type openloyaltyClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newOpenloyaltyClock() *openloyaltyClock {
-	return &openloyaltyClock{now: time.Unix(1_700_000_000, 0)}
-}
-
-func (c *openloyaltyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *openloyaltyClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// openloyaltyStart serves openloyalty with the fake clock, closed at cleanup.
-func openloyaltyStart(t *testing.T, clock *openloyaltyClock, o sandbox.Options) string {
-	t.Helper()
-	o.Now = clock.Now
-	srv, err := sandbox.Start("openloyalty", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-type openloyaltyReply struct {
-	status int
-	body   map[string]any
-}
-
-// message returns the reply's "message" field, or "" when there is none.
-func (r openloyaltyReply) message() string { s, _ := r.body["message"].(string); return s }
-
-func (r openloyaltyReply) str(key string) string { s, _ := r.body[key].(string); return s }
+func newOpenloyaltyClock() *fakeClock { return newFakeClock(time.Unix(1_700_000_000, 0)) }
 
 // openloyaltyCall sends one request; auth is the whole Authorization header.
 // It reports failures with t.Errorf, so goroutines may call it too.
-func openloyaltyCall(t *testing.T, method, url, auth, body string) openloyaltyReply {
+func openloyaltyCall(t *testing.T, method, url, auth, body string) reply {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
-		return openloyaltyReply{}
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
-		return openloyaltyReply{}
-	}
-	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+	r := call(t, method, url, map[string]string{"Authorization": auth}, body)
+	if ct := r.header.Get("Content-Type"); r.header != nil && ct != "application/json" {
 		t.Errorf("%s %s: got Content-Type %q, want application/json", method, url, ct)
 	}
-	out := openloyaltyReply{status: resp.StatusCode}
-	if err := json.NewDecoder(resp.Body).Decode(&out.body); err != nil {
-		t.Errorf("%s %s: got a body that is not a JSON object (%v), want one", method, url, err)
-	}
-	return out
+	return r
 }
 
 // openloyaltyLogin logs in at path and returns the token pair.
@@ -102,30 +39,12 @@ func openloyaltyMemberLogin(t *testing.T, base string) (token, refresh string) {
 	return openloyaltyLogin(t, base, "/api/DEFAULT/member/login_check", "member@example.com", "password123")
 }
 
-func openloyaltyRefresh(t *testing.T, base, refresh string) openloyaltyReply {
+func openloyaltyRefresh(t *testing.T, base, refresh string) reply {
 	return openloyaltyCall(t, "POST", base+"/api/DEFAULT/token/refresh", "", fmt.Sprintf(`{"refresh_token":%q}`, refresh))
 }
 
-// openloyaltyClaims decodes a JWT's payload without checking it.
-func openloyaltyClaims(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("got token %q, want a JWT of three parts", token)
-	}
-	data, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(data, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims
-}
-
 func TestOpenloyaltyLogin(t *testing.T) {
-	base := openloyaltyStart(t, newOpenloyaltyClock(), sandbox.Options{})
+	base := start(t, "openloyalty", sandbox.Options{Now: newOpenloyaltyClock().Now})
 	member, admin := "/api/DEFAULT/member/login_check", "/api/admin/login_check"
 	tests := []struct {
 		name, method, path, body string
@@ -159,7 +78,7 @@ func TestOpenloyaltyLogin(t *testing.T) {
 				}
 				return
 			}
-			openloyaltyClaims(t, r.str("token"))
+			jwtClaims(t, r.str("token"))
 			if r.str("refresh_token") == "" {
 				t.Errorf("got no refresh_token in %v, want one", r.body)
 			}
@@ -168,7 +87,7 @@ func TestOpenloyaltyLogin(t *testing.T) {
 }
 
 func TestOpenloyaltyEndpoints(t *testing.T) {
-	base := openloyaltyStart(t, newOpenloyaltyClock(), sandbox.Options{})
+	base := start(t, "openloyalty", sandbox.Options{Now: newOpenloyaltyClock().Now})
 	member, _ := openloyaltyMemberLogin(t, base)
 	jane, _ := openloyaltyLogin(t, base, "/api/DEFAULT/member/login_check", "jane@example.com", "jane-password")
 	admin, _ := openloyaltyLogin(t, base, "/api/admin/login_check", "admin", "admin-password")
@@ -206,7 +125,7 @@ func TestOpenloyaltyEndpoints(t *testing.T) {
 }
 
 func TestOpenloyaltyRefresh(t *testing.T) {
-	base := openloyaltyStart(t, newOpenloyaltyClock(), sandbox.Options{})
+	base := start(t, "openloyalty", sandbox.Options{Now: newOpenloyaltyClock().Now})
 	token, refresh := openloyaltyMemberLogin(t, base)
 	r := openloyaltyRefresh(t, base, refresh)
 	newToken, newRefresh := r.str("token"), r.str("refresh_token")
@@ -241,7 +160,7 @@ func TestOpenloyaltyRefresh(t *testing.T) {
 
 func TestOpenloyaltyExpiry(t *testing.T) {
 	clock := newOpenloyaltyClock()
-	base := openloyaltyStart(t, clock, sandbox.Options{TokenLifetime: time.Second, RefreshLifetime: 3 * time.Second})
+	base := start(t, "openloyalty", sandbox.Options{TokenLifetime: time.Second, RefreshLifetime: 3 * time.Second, Now: clock.Now})
 	token, refresh := openloyaltyMemberLogin(t, base)
 	profile := base + "/api/DEFAULT/member/profile"
 	if r := openloyaltyCall(t, "GET", profile, "Bearer "+token, ""); r.status != 200 {
@@ -266,9 +185,9 @@ func TestOpenloyaltyExpiry(t *testing.T) {
 
 func TestOpenloyaltyDefaultLifetimes(t *testing.T) {
 	clock := newOpenloyaltyClock()
-	base := openloyaltyStart(t, clock, sandbox.Options{})
+	base := start(t, "openloyalty", sandbox.Options{Now: clock.Now})
 	token, refresh := openloyaltyMemberLogin(t, base)
-	claims := openloyaltyClaims(t, token)
+	claims := jwtClaims(t, token)
 	if got := time.Duration(claims["exp"].(float64)-claims["iat"].(float64)) * time.Second; got != 24*time.Hour {
 		t.Errorf("got token lifetime %v, want 24h", got)
 	}
@@ -287,7 +206,7 @@ func TestOpenloyaltyDefaultLifetimes(t *testing.T) {
 }
 
 func TestOpenloyaltyConcurrency(t *testing.T) {
-	base := openloyaltyStart(t, newOpenloyaltyClock(), sandbox.Options{})
+	base := start(t, "openloyalty", sandbox.Options{Now: newOpenloyaltyClock().Now})
 	token, refresh := openloyaltyMemberLogin(t, base)
 	const n = 16
 	var (
@@ -324,32 +243,32 @@ func TestOpenloyaltyConcurrency(t *testing.T) {
 func TestOpenloyaltyFaults(t *testing.T) {
 	tests := []struct {
 		fault   string
-		probe   func(t *testing.T, base string, clock *openloyaltyClock) string
+		probe   func(t *testing.T, base string, clock *fakeClock) string
 		off, on string
 	}{
-		{"accept-expired", func(t *testing.T, base string, clock *openloyaltyClock) string {
+		{"accept-expired", func(t *testing.T, base string, clock *fakeClock) string {
 			token, _ := openloyaltyMemberLogin(t, base)
 			clock.Advance(2 * time.Second)
 			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/member/profile", "Bearer "+token, "").status)
 		}, "401", "200"},
-		{"no-rotation", func(t *testing.T, base string, _ *openloyaltyClock) string {
+		{"no-rotation", func(t *testing.T, base string, _ *fakeClock) string {
 			_, refresh := openloyaltyMemberLogin(t, base)
 			same := openloyaltyRefresh(t, base, refresh).str("refresh_token") == refresh
 			return fmt.Sprintf("same=%v again=%d", same, openloyaltyRefresh(t, base, refresh).status)
 		}, "same=false again=401", "same=true again=200"},
-		{"reuse-refresh", func(t *testing.T, base string, _ *openloyaltyClock) string {
+		{"reuse-refresh", func(t *testing.T, base string, _ *fakeClock) string {
 			_, refresh := openloyaltyMemberLogin(t, base)
 			same := openloyaltyRefresh(t, base, refresh).str("refresh_token") == refresh
 			return fmt.Sprintf("same=%v again=%d", same, openloyaltyRefresh(t, base, refresh).status)
 		}, "same=false again=401", "same=false again=200"},
-		{"member-on-admin", func(t *testing.T, base string, _ *openloyaltyClock) string {
+		{"member-on-admin", func(t *testing.T, base string, _ *fakeClock) string {
 			token, _ := openloyaltyMemberLogin(t, base)
 			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/customer", "Bearer "+token, "").status)
 		}, "403", "200"},
-		{"accept-no-token", func(t *testing.T, base string, _ *openloyaltyClock) string {
+		{"accept-no-token", func(t *testing.T, base string, _ *fakeClock) string {
 			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/member/points", "", "").status)
 		}, "401", "200"},
-		{"wrong-error-message", func(t *testing.T, base string, _ *openloyaltyClock) string {
+		{"wrong-error-message", func(t *testing.T, base string, _ *fakeClock) string {
 			r := openloyaltyCall(t, "POST", base+"/api/DEFAULT/member/login_check", "", `{"username":"member@example.com","password":"x"}`)
 			return fmt.Sprintf("%d %s", r.status, r.message())
 		}, "401 Invalid credentials.", "401 Bad credentials"},
@@ -359,12 +278,12 @@ func TestOpenloyaltyFaults(t *testing.T) {
 		names = append(names, tt.fault)
 		t.Run(tt.fault, func(t *testing.T) {
 			for _, faulty := range []bool{false, true} {
-				o, want := sandbox.Options{TokenLifetime: time.Second}, tt.off
+				clock := newOpenloyaltyClock()
+				o, want := sandbox.Options{TokenLifetime: time.Second, Now: clock.Now}, tt.off
 				if faulty {
 					o.Faults, want = []string{tt.fault}, tt.on
 				}
-				clock := newOpenloyaltyClock()
-				if got := tt.probe(t, openloyaltyStart(t, clock, o), clock); got != want {
+				if got := tt.probe(t, start(t, "openloyalty", o), clock); got != want {
 					t.Errorf("fault on=%v: got %q, want %q", faulty, got, want)
 				}
 			}
