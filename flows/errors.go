@@ -46,9 +46,11 @@ func Errorf(pos Pos, format string, args ...any) *Error {
 	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
 }
 
-// JoinErrors sorts errs by place and joins them; it returns nil for none.
-// Errors that are not *Error keep their order, after the placed ones.
+// JoinErrors flattens errs (joined errors are taken apart), sorts them by
+// place and joins them; it returns nil for none. Errors that are not
+// *Error keep their order, after the placed ones.
 func JoinErrors(errs []error) error {
+	errs = flatten(errs)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -67,4 +69,16 @@ func JoinErrors(errs []error) error {
 		return 0
 	})
 	return errors.Join(errs...)
+}
+
+func flatten(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			out = append(out, flatten(j.Unwrap())...)
+		} else if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }

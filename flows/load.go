@@ -17,7 +17,9 @@ var specKeys = []string{"provider", "description", "base_url", "sandbox", "heade
 
 // Load reads and checks the spec file at path. getenv looks up the
 // environment for ${NAME} references (os.LookupEnv in the CLI). The error
-// lists every problem found, each as *Error with its place.
+// lists every problem found, each as *Error with its place. With an error,
+// a non-nil spec holds what could be decoded: enough to look for more
+// problems (runner.Compile), never to run.
 func Load(path string, getenv func(string) (string, bool)) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -46,10 +48,7 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec,
 	d := &decoder{file: file, getenv: getenv}
 	s := d.decodeSpec(doc.Content[0])
 	d.link(s)
-	if err := JoinErrors(d.errs); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s, JoinErrors(d.errs)
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`)

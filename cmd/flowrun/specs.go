@@ -20,17 +20,15 @@ func (a *app) loadPlans(paths []string) ([]*runner.Plan, error) {
 	var plans []*runner.Plan
 	var errs []error
 	for _, file := range files {
-		spec, err := flows.Load(file, a.getenv)
-		if err != nil {
-			errs = append(errs, err)
+		spec, loadErr := flows.Load(file, a.getenv)
+		if spec == nil {
+			errs = append(errs, loadErr)
 			continue
 		}
-		if err := checkSandbox(spec); err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		// Compile even a spec that did not load cleanly, so templates and
+		// expressions are checked in the same pass: every problem at once.
 		plan, err := runner.Compile(spec)
-		if err != nil {
+		if err := flows.JoinErrors(nonNil(loadErr, checkSandbox(spec), err)); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -88,4 +86,14 @@ func startSandboxes(plans []*runner.Plan) (func(), error) {
 		p.BaseURL, p.Sandbox = srv.URL, sb.Provider
 	}
 	return stop, nil
+}
+
+func nonNil(errs ...error) []error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
