@@ -27,11 +27,12 @@ lint: ## gofmt and go vet must be clean
 bench: ## benchmarks, with memory figures
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz: ## fuzz the spec loader for 30s
+fuzz: ## fuzz the spec loader and the compiler, 30s each
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./flows/
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./runner/
 
 golden: ## rewrite the golden files from the current output
-	$(GO) test ./... -update
+	$(GO) test ./cmd/flowrun ./reports -update
 
 cover: ## test coverage per function
 	$(GO) test -coverprofile=cover.out ./...
