@@ -46,6 +46,9 @@ type app struct {
 // execute runs the CLI with args and returns the exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool)) int {
 	root := newRootCmd(&app{stdout: stdout, stderr: stderr, getenv: getenv})
+	if args == nil {
+		args = []string{} // cobra reads os.Args for nil
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
