@@ -304,6 +304,29 @@ flows:
 	}
 }
 
+func TestShortSecretsAreMaskedAsJSONStrings(t *testing.T) {
+	srv := httpbinServer(t)
+	p := plan(t, srv.URL, `
+provider: httpbin
+base_url: http://unused
+vars: {password: qa}
+secrets: [password]
+flows:
+  - name: short
+    steps:
+      - request: {method: POST, path: /anything, json: {user: quality, password: "{{password}}"}}
+`)
+	st := run(t, p, runner.Config{}).Specs[0].Flows[0].Steps[0]
+	for _, got := range []string{st.Request.Body, st.Response.Body} {
+		if strings.Contains(got, `"qa"`) || strings.Contains(got, `\"qa\"`) {
+			t.Errorf("the short secret shows as a JSON string: %s", got)
+		}
+		if !strings.Contains(got, `"<masked:password>"`) || !strings.Contains(got, "quality") {
+			t.Errorf("want the JSON string masked and other text left alone: %s", got)
+		}
+	}
+}
+
 func TestRowsRunAsFlowsOfTheirOwn(t *testing.T) {
 	srv := httpbinServer(t)
 	p := plan(t, srv.URL, `

@@ -12,7 +12,8 @@ import (
 )
 
 // minSecret is the shortest value masked wherever it appears; shorter
-// secrets are masked only where they stand whole (a header's value).
+// secrets are masked where they stand whole: a header's value or a JSON
+// string.
 const minSecret = 3
 
 // alwaysMasked are headers whose values are credentials whatever the spec says.
@@ -57,17 +58,23 @@ func (s *secrets) mask(steps []StepResult) {
 	if s.show {
 		return
 	}
-	var pairs []string
-	vals := make([]string, 0, len(s.values))
-	for v := range s.values {
+	type swap struct{ from, to string }
+	swaps := make([]swap, 0, len(s.values))
+	for v, name := range s.values {
 		if len(v) >= minSecret {
-			vals = append(vals, v)
+			swaps = append(swaps, swap{v, fmt.Sprintf("<masked:%s>", name)})
+		} else {
+			// Too short to mask everywhere: mask it as a JSON string,
+			// also inside an escaped JSON document.
+			swaps = append(swaps, swap{`"` + v + `"`, fmt.Sprintf(`"<masked:%s>"`, name)},
+				swap{`\"` + v + `\"`, fmt.Sprintf(`\"<masked:%s>\"`, name)})
 		}
 	}
 	// Longest first, so a token inside a longer secret is not half-masked.
-	slices.SortFunc(vals, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
-	for _, v := range vals {
-		pairs = append(pairs, v, fmt.Sprintf("<masked:%s>", s.values[v]))
+	slices.SortFunc(swaps, func(a, b swap) int { return cmp.Or(cmp.Compare(len(b.from), len(a.from)), strings.Compare(a.from, b.from)) })
+	pairs := make([]string, 0, 2*len(swaps))
+	for _, sw := range swaps {
+		pairs = append(pairs, sw.from, sw.to)
 	}
 	r := strings.NewReplacer(pairs...)
 	for i := range steps {
