@@ -71,7 +71,9 @@ func (s *secrets) mask(steps []StepResult) {
 		}
 	}
 	// Longest first, so a token inside a longer secret is not half-masked.
-	slices.SortFunc(swaps, func(a, b swap) int { return cmp.Or(cmp.Compare(len(b.from), len(a.from)), strings.Compare(a.from, b.from)) })
+	slices.SortFunc(swaps, func(a, b swap) int {
+		return cmp.Or(cmp.Compare(len(b.from), len(a.from)), strings.Compare(a.from, b.from))
+	})
 	pairs := make([]string, 0, 2*len(swaps))
 	for _, sw := range swaps {
 		pairs = append(pairs, sw.from, sw.to)
