@@ -1,11 +1,6 @@
 package flows
 
-import (
-	"slices"
-	"strings"
-
-	"gopkg.in/yaml.v3"
-)
+import "gopkg.in/yaml.v3"
 
 // Expect401 is a request the API must refuse: by default with 401, or the
 // status the spec names (MIC refuses with 403). It carries the session's
@@ -44,10 +39,14 @@ func (a Expect401) Credentials() CredentialUse {
 	return CredentialUse{Attach: true, Omit: a.Omit, Set: a.Set, Tamper: a.Tamper}
 }
 
-// OmitsAll reports whether every credential is left out.
-func (u CredentialUse) OmitsAll() bool {
-	return slices.ContainsFunc(u.Omit, func(s string) bool { return strings.EqualFold(s, "all") })
+// Omits reports whether the credential named name is left out, by its
+// name or by "all". Names match in any case, as header names do.
+func (u CredentialUse) Omits(name string) bool {
+	return containsFold(u.Omit, "all") || containsFold(u.Omit, name)
 }
+
+// Tampers reports whether the credential named name is sent altered.
+func (u CredentialUse) Tampers(name string) bool { return containsFold(u.Tamper, name) }
 
 // Effect returns Keep.
 func (Expect401) Effect() Effect { return Keep }

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -168,7 +169,7 @@ func (d *decoder) checkSecrets(s *Spec) {
 	}
 	for _, n := range s.Secrets {
 		if !known[n] {
-			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keysOf(known))))
+			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keys(known))))
 		}
 	}
 }
@@ -184,13 +185,5 @@ func listOrNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func keysOf(m map[string]bool) []string { return keys(m) }
+// keys returns a map's keys, sorted.
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -3,6 +3,7 @@ package flows
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,7 +101,7 @@ func (d *decoder) checkRows(f *Flow, what string) {
 	if len(f.Rows) == 0 {
 		return
 	}
-	first := slices.Sorted(mapKeys(f.Rows[0].Vars))
+	first := slices.Sorted(maps.Keys(f.Rows[0].Vars))
 	for _, k := range first {
 		if !validIdent(k) || reserved(k) {
 			d.errs = append(d.errs, Errorf(f.Rows[0].Pos, "%s: row variable %q cannot be a variable name; use letters, digits and _, and none of %v", what, k, reservedNames))
@@ -109,7 +110,7 @@ func (d *decoder) checkRows(f *Flow, what string) {
 	seen := map[string]bool{}
 	for i := range f.Rows {
 		r := &f.Rows[i]
-		if got := slices.Sorted(mapKeys(r.Vars)); !slices.Equal(got, first) {
+		if got := slices.Sorted(maps.Keys(r.Vars)); !slices.Equal(got, first) {
 			d.errs = append(d.errs, Errorf(r.Pos, "%s: row %d sets %v, but the first row sets %v; every row must set the same variables", what, i+1, got, first))
 		}
 		r.Name = fmt.Sprintf("row %d", i+1)
@@ -120,15 +121,5 @@ func (d *decoder) checkRows(f *Flow, what string) {
 			d.errs = append(d.errs, Errorf(r.Pos, "%s: two rows are named %q; give each row its own name", what, r.Name))
 		}
 		seen[r.Name] = true
-	}
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }

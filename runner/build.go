@@ -75,7 +75,7 @@ func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader
 			tpl := p.tpl
 			if i := slices.IndexFunc(sp.set, func(x pairPlan) bool { return strings.EqualFold(x.name, p.name) }); i >= 0 {
 				tpl = sp.set[i].tpl
-			} else if s.creds == nil || cu.OmitsAll() || containsFold(cu.Omit, p.name) {
+			} else if s.creds == nil || cu.Omits(p.name) {
 				continue
 			}
 			if tpl == nil { // set: {Name: null} leaves it out
@@ -85,7 +85,7 @@ func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader
 			if err != nil {
 				return fmt.Errorf("auth %s: %v (did the login capture it?)", p.name, err)
 			}
-			if containsFold(cu.Tamper, p.name) {
+			if cu.Tampers(p.name) {
 				// Nearly the real credential: mask it as one.
 				v = tamper(v)
 				f.secrets.add("tampered "+p.name, v)
@@ -214,10 +214,6 @@ func cut(b []byte) string {
 		return string(b[:bodyKeep]) + fmt.Sprintf("… (%d bytes in all)", len(b))
 	}
 	return string(b)
-}
-
-func containsFold(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
 
 // readBody reads at most limit bytes of a response body.

@@ -21,9 +21,6 @@ type Config struct {
 	Now func() time.Time
 	// ShowSecrets leaves secrets unmasked in the result.
 	ShowSecrets bool
-	// Observer, if set, hears of each flow as it ends; it is called from
-	// the flows' goroutines, so it must be safe for concurrent use.
-	Observer func(spec *SpecResult, flow *FlowResult)
 	// Filter, if set, picks the flows to run.
 	Filter func(spec, flow string, tags []string) bool
 }
@@ -65,9 +62,6 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 			fr := &sr.Flows[j]
 			g.Go(func() error {
 				(&flowRun{plan: p, fp: in.fp, row: in.row, cfg: &cfg, res: fr}).run(ctx)
-				if cfg.Observer != nil {
-					cfg.Observer(sr, fr)
-				}
 				return nil
 			})
 		}
