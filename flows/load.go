@@ -90,7 +90,7 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 				}
 			}
 		case "secrets":
-			s.Secrets = d.strList(v, "secrets")
+			s.Secrets, s.SecretFields = d.secrets(v, "secrets")
 		case "auth":
 			s.Auth = d.auth(v)
 		case "timeout":

@@ -3,6 +3,7 @@ package flows
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -10,7 +11,7 @@ import (
 
 // requestKeys are the keys every request-sending step and named request takes.
 var requestKeys = []string{"name", "use", "session", "method", "path", "url", "query", "headers",
-	"json", "form", "body", "capture", "expect", "vars", "timeout"}
+	"json", "form", "body", "capture", "expect", "vars", "timeout", "secrets"}
 
 // decodeRequest decodes the request keys of n. extra is called for keys
 // that only some kinds take.
@@ -55,6 +56,12 @@ func (d *decoder) decodeRequest(n *yaml.Node, what string, extra []string, fn fu
 			r.Timeout = d.duration(v, at)
 		case "rotate":
 			r.Rotate, r.RotatePos = d.strList(v, at), d.pos(v)
+		case "secrets":
+			vars, fields := d.secrets(v, at)
+			r.Secrets = fields
+			for _, name := range vars {
+				d.errorf(v, "%s: %q: a request's secrets name its fields: header:NAME, query:NAME, form:NAME or json:PATH; list variables under the spec's secrets:", at, name)
+			}
 		default:
 			fn(key, k, v)
 		}
@@ -83,19 +90,74 @@ func validMethod(m string) bool {
 	return false
 }
 
-// captures decodes `capture: {name: source}`.
+// captures decodes `capture: {name: source}`; a source may also be
+// written {from: source, secret: false} for a value that is no secret.
 func (d *decoder) captures(n *yaml.Node, what string) []Capture {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s: want a mapping of names to sources, got %s", what, kindName(n))
+		return nil
+	}
 	var out []Capture
-	for _, p := range d.pairs(n, what) {
-		if !validIdent(p.Name) {
-			d.errs = append(d.errs, Errorf(p.Pos, "%s: %q is not a usable variable name; use letters, digits and _", what, p.Name))
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		c := Capture{Pos: d.pos(v), Name: k.Value}
+		if v.Kind == yaml.MappingNode {
+			at := what + ": " + k.Value
+			d.fields(v, at, []string{"from", "secret"}, func(key string, _, fv *yaml.Node) {
+				switch key {
+				case "from":
+					c.Source = d.str(fv, at+": from")
+				case "secret":
+					c.Public = !d.boolean(fv, at+": secret")
+				}
+			})
+			d.require(v, at, "from")
+		} else {
+			c.Source = d.str(v, what+": "+k.Value)
 		}
-		if err := checkSource(p.Value); err != nil {
-			d.errs = append(d.errs, Errorf(p.Pos, "%s: %q: %v", what, p.Name, err))
+		if !validIdent(c.Name) {
+			d.errs = append(d.errs, Errorf(c.Pos, "%s: %q is not a usable variable name; use letters, digits and _", what, c.Name))
 		}
-		out = append(out, Capture{Pos: p.Pos, Name: p.Name, Source: p.Value})
+		if c.Source != "" {
+			if err := checkSource(c.Source); err != nil {
+				d.errs = append(d.errs, Errorf(c.Pos, "%s: %q: %v", what, c.Name, err))
+			}
+		}
+		out = append(out, c)
 	}
 	return out
+}
+
+// secrets decodes a secrets: list into variable names and request fields
+// (header:NAME, query:NAME, form:NAME, json:PATH).
+func (d *decoder) secrets(n *yaml.Node, what string) (vars []string, fields []SecretField) {
+	n = resolve(n)
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	for _, c := range items {
+		s := d.str(c, what)
+		in, name, ok := strings.Cut(s, ":")
+		if !ok {
+			vars = append(vars, s)
+			continue
+		}
+		in, name = strings.TrimSpace(in), strings.TrimSpace(name)
+		switch {
+		case !slices.Contains(secretPlaces, in):
+			d.errorf(c, "%s: %q: a field is header:NAME, query:NAME, form:NAME or json:PATH%s", what, s, didYouMean(in, secretPlaces))
+		case name == "":
+			d.errorf(c, "%s: %q names no field; write %s:NAME", what, s, in)
+		case in == "json":
+			if err := CheckPath(name); err != nil {
+				d.errorf(c, "%s: %q: %v", what, s, err)
+			}
+		}
+		fields = append(fields, SecretField{Pos: d.pos(c), In: in, Name: name})
+	}
+	return vars, fields
 }
 
 // expect decodes `expect: {status, assert}`.
@@ -167,6 +229,8 @@ func merge(base, r *Request, checks bool) *Request {
 	if r.Rotate != nil {
 		out.Rotate, out.RotatePos = r.Rotate, r.RotatePos
 	}
+	// What is secret in the named request stays secret in every use of it.
+	out.Secrets = append(append([]SecretField{}, base.Secrets...), r.Secrets...)
 	return &out
 }
 

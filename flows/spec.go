@@ -22,7 +22,10 @@ type Spec struct {
 	Vars []Pair
 	// Secrets names variables whose values are never shown.
 	Secrets []string
-	Auth    Auth
+	// SecretFields name request fields whose values are never shown, in
+	// every request of the spec.
+	SecretFields []SecretField
+	Auth         Auth
 	// Timeout bounds each step; zero means the runner's default.
 	Timeout time.Duration
 	// Requests are the named requests (login, refresh, logout, ...) that
@@ -102,7 +105,22 @@ type Capture struct {
 	Pos    Pos
 	Name   string
 	Source string
+	// Public marks a value that is not a secret (`secret: false`), such
+	// as an id: what a login or refresh captures is secret otherwise.
+	Public bool
 }
+
+// SecretField names a request field whose value is a secret: a header, a
+// query parameter, a form field or a JSON body path (gjson syntax).
+type SecretField struct {
+	Pos Pos
+	// In is "header", "query", "form" or "json".
+	In   string
+	Name string
+}
+
+// secretPlaces are the places a SecretField may name.
+var secretPlaces = []string{"header", "query", "form", "json"}
 
 // Assertion is an expr expression that must be true.
 type Assertion struct {
@@ -143,4 +161,6 @@ type Request struct {
 	// Rotate names credentials a refresh must replace with new values.
 	Rotate    []string
 	RotatePos Pos
+	// Secrets name fields of the request whose values are never shown.
+	Secrets []SecretField
 }

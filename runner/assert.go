@@ -18,7 +18,8 @@ import (
 // assertion is a compiled `assert` expression. For a comparison, left and
 // right are compiled too, so a failure can show the operands' values.
 type assertion struct {
-	src, place  string
+	src         string
+	pos         flows.Pos
 	prog        *vm.Program
 	left, right *vm.Program
 	op          string
@@ -54,57 +55,62 @@ func compileAssertion(src string, sc *scope) (*assertion, error) {
 	return a, nil
 }
 
-// check evaluates the assertion. It returns the check, with the operands'
-// values in Actual when it fails.
+// check evaluates the assertion. A failed comparison keeps its operands'
+// values; an evaluation error or a result that is not a boolean makes the
+// check errored, never silently false.
 func (a *assertion) check(env map[string]any) Check {
-	c := Check{Place: a.place, Expr: a.src, Expected: "true"}
+	c := Check{Pos: a.pos, Kind: CheckAssert, Expr: a.src, Expected: valueOf(true)}
 	out, err := expr.Run(a.prog, env)
 	if err != nil {
-		c.Actual = "error: " + firstLine(err)
+		c.Status, c.Actual, c.Message = Errored, textValue("an error"), firstLine(err)
 		return c
 	}
 	b, ok := out.(bool)
 	if !ok {
-		c.Actual = fmt.Sprintf("error: the expression gave %s, not true or false", show(out))
+		c.Status, c.Actual = Errored, valueOf(out)
+		c.explain, c.operands = "the expression gave %s, not true or false", []string{show(out)}
 		return c
 	}
-	c.Passed = b
-	if c.Passed {
-		c.Actual = "true"
+	c.Actual = valueOf(b)
+	if b {
+		c.Status = Passed
 		return c
 	}
-	c.Actual = "false"
+	c.Status = Failed
 	if a.left != nil {
 		l, err1 := expr.Run(a.left, env)
 		r, err2 := expr.Run(a.right, env)
 		if err1 == nil && err2 == nil {
-			c.Actual = fmt.Sprintf("%s %s %s is false", show(l), a.op, show(r))
+			c.explain, c.operands = "%s "+a.op+" %s is false", []string{show(l), show(r)}
 		}
 	}
 	return c
 }
 
-// show formats a value for a report: strings quoted, data as JSON, long
-// values cut.
+// valueOf is a value as a check keeps it: JSON, and its display text.
+func valueOf(v any) Value {
+	js, err := json.Marshal(v)
+	if err != nil {
+		js = nil
+	}
+	return Value{JSON: js, Text: show(v)}
+}
+
+// show formats a value for a report: strings quoted, data as JSON. The
+// flow cuts it once it is masked.
 func show(v any) string {
-	var s string
 	switch x := v.(type) {
 	case nil:
-		s = "nil"
+		return "nil"
 	case string:
-		s = fmt.Sprintf("%q", x)
+		return fmt.Sprintf("%q", x)
 	case time.Duration:
-		s = x.String()
+		return x.String()
 	case map[string]any, []any:
 		b, _ := json.Marshal(x)
-		s = string(b)
-	default:
-		s = stringify(v)
+		return string(b)
 	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return stringify(v)
 }
 
 var unknownName = regexp.MustCompile(`unknown name (\w+)`)

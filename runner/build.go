@@ -12,14 +12,28 @@ import (
 	"strings"
 )
 
-// bodyKeep is how much of a request or response body a result keeps.
-const bodyKeep = 4 << 10
+// build renders a step's request in env. It returns the request and its body.
+func (f *flowRun) build(ctx context.Context, sp *stepPlan, s *session, env map[string]any) (*http.Request, []byte, error) {
+	req, body, err := f.render(ctx, sp, s, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range s.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	return req, body, nil
+}
 
-// build renders a step's request in env and records it in sr.
-func (f *flowRun) build(ctx context.Context, sp *stepPlan, s *session, env map[string]any, sr *StepResult) (*http.Request, error) {
+// snapshot records a request as sent; the flow masks it when it ends.
+func snapshot(req *http.Request, body []byte) *Request {
+	return &Request{Method: req.Method, URL: req.URL.String(), Headers: headerList(req.Header),
+		Body: Body{raw: body, form: isFormType(req.Header.Get("Content-Type"))}}
+}
+
+func (f *flowRun) render(ctx context.Context, sp *stepPlan, s *session, env map[string]any) (*http.Request, []byte, error) {
 	target, err := sp.target.render(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw := target
 	if !sp.abs {
@@ -27,40 +41,36 @@ func (f *flowRun) build(ctx context.Context, sp *stepPlan, s *session, env map[s
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute URL; check base_url and the step's path", raw)
+		return nil, nil, fmt.Errorf("%q is not an absolute URL; check base_url and the step's path", raw)
 	}
 	q := u.Query()
 	if err := renderInto(sp.query, env, q); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h := http.Header{}
 	if err := renderInto(f.plan.headers, env, h); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := f.attach(sp, s, env, h.Set, q.Set); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := renderInto(sp.headers, env, h); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u.RawQuery = q.Encode()
 	body, ctype, err := renderBody(sp, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ctype != "" && h.Get("Content-Type") == "" {
 		h.Set("Content-Type", ctype)
 	}
 	req, err := http.NewRequestWithContext(ctx, sp.req.Method, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header = h
-	for _, c := range s.jar.Cookies(u) {
-		req.AddCookie(c)
-	}
-	sr.Request = &Request{Method: req.Method, URL: u.String(), Headers: headerList(req.Header), Body: cut(body)}
-	return req, nil
+	return req, body, nil
 }
 
 // attach puts the session's credentials on the request as the step's kind
@@ -88,7 +98,7 @@ func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader
 			if cu.Tampers(p.name) {
 				// Nearly the real credential: mask it as one.
 				v = tamper(v)
-				f.secrets.add("tampered "+p.name, v)
+				f.red.learn("tampered-"+p.name, v)
 			}
 			set(p.name, v)
 		}
@@ -207,13 +217,6 @@ func headerList(h http.Header) []Header {
 		}
 	}
 	return out
-}
-
-func cut(b []byte) string {
-	if len(b) > bodyKeep {
-		return string(b[:bodyKeep]) + fmt.Sprintf("… (%d bytes in all)", len(b))
-	}
-	return string(b)
 }
 
 // readBody reads at most limit bytes of a response body.

@@ -19,7 +19,7 @@ type flowRun struct {
 	res      *FlowResult
 	vars     map[string]any
 	sessions map[string]*session
-	secrets  *secrets
+	red      *redactor
 }
 
 // session is one logged-in identity: its credentials and its cookies.
@@ -58,28 +58,33 @@ func (f *flowRun) setVar(env map[string]any, name string, v any) {
 }
 
 func (f *flowRun) run(ctx context.Context) {
+	f.red = newRedactor(f.cfg.ShowSecrets, f.cfg.SecretKey)
+	if ctx.Err() != nil {
+		f.notRun("the run was interrupted before this flow began")
+		return
+	}
 	start := f.cfg.Now()
+	f.res.Started = start
 	f.vars, f.sessions = map[string]any{}, map[string]*session{}
-	f.secrets = newSecrets(f.plan.Spec.Auth.Names(), f.cfg.ShowSecrets)
 	err := f.setVars()
 	maps.Copy(f.vars, f.row)
 	f.res.Status = Passed
-	for _, sp := range f.fp.steps {
-		sr := StepResult{Name: sp.step.Name, Kind: sp.step.Action.Kind(), Place: sp.step.Pos.String()}
-		if sp.req != nil {
-			sr.Session = sp.req.Session
-		}
+	stopped := 0 // the step that did not pass, from 1
+	for i, sp := range f.fp.steps {
+		sr := f.stepResult(sp)
 		switch {
 		case err != nil:
 			sr.Status, sr.Error, err = Errored, err.Error(), nil
-		case f.res.Status != Passed:
-			sr.Status = Skipped
+		case stopped > 0:
+			sr.Status, sr.Error = Skipped, fmt.Sprintf("not run: step %d did not pass", stopped)
 		case ctx.Err() != nil:
-			sr.Status, sr.Error = Skipped, "the run was interrupted"
+			sr.Status, sr.Error = Skipped, "not run: the run was interrupted"
+			f.res.Reason = "the run was interrupted"
 		default:
 			f.step(ctx, sp, &sr)
 		}
-		if f.res.Status == Passed && sr.Status != Passed {
+		if stopped == 0 && sr.Status != Passed {
+			stopped = i + 1
 			f.res.Status = sr.Status
 		}
 		f.res.Steps = append(f.res.Steps, sr)
@@ -87,11 +92,29 @@ func (f *flowRun) run(ctx context.Context) {
 	if f.res.Status == Skipped {
 		f.res.Status = Errored
 	}
-	for _, st := range f.res.Steps {
-		f.secrets.addFromBodies(st)
+	for i := range f.res.Steps {
+		f.finish(&f.res.Steps[i])
 	}
-	f.secrets.mask(f.res.Steps)
 	f.res.Duration = f.cfg.Now().Sub(start)
+}
+
+// stepResult returns a step's result before it runs.
+func (f *flowRun) stepResult(sp *stepPlan) StepResult {
+	sr := StepResult{Name: sp.step.Name, Kind: sp.step.Action.Kind(), Pos: sp.step.Pos}
+	if sp.req != nil {
+		sr.Session = sp.req.Session
+	}
+	return sr
+}
+
+// notRun records a flow that never began, and why.
+func (f *flowRun) notRun(reason string) {
+	f.res.Status, f.res.Reason = Skipped, reason
+	for _, sp := range f.fp.steps {
+		sr := f.stepResult(sp)
+		sr.Status = Skipped
+		f.res.Steps = append(f.res.Steps, sr)
+	}
 }
 
 // setVars evaluates the spec's variables in order.
@@ -103,7 +126,7 @@ func (f *flowRun) setVars() error {
 		}
 		f.vars[v.name] = val
 		if slices.Contains(f.plan.Spec.Secrets, v.name) {
-			f.secrets.add(v.name, val)
+			f.red.learnAny(v.name, val)
 		}
 	}
 	return nil

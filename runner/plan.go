@@ -55,6 +55,8 @@ type stepPlan struct {
 	body    *template
 	asserts []*assertion
 	uses    uses // what of the response the assertions read
+	// secretFields are the request fields the spec and the request declare secret.
+	secretFields []flows.SecretField
 }
 
 // compiler gathers every compile problem with its place.
@@ -109,6 +111,7 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 			if w, ok := st.Action.(flows.Wait); ok {
 				sp.wait = w.Duration
 			} else if snd, ok := st.Action.(flows.Sender); ok {
+				sp.secretFields = append(slices.Clip(spec.SecretFields), snd.Req().Secrets...)
 				fsc = c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc)
 			}
 			fp.steps = append(fp.steps, sp)
@@ -156,7 +159,7 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 			c.errorf(a.Pos, "%s: assert %q: %s%s", what, a.Expr, firstLine(err), undefinedHint(err, asc))
 			continue
 		}
-		as.place = a.Pos.String()
+		as.pos = a.Pos
 		sp.asserts = append(sp.asserts, as)
 		u := usesOf(as.prog)
 		sp.uses.body, sp.uses.headers = sp.uses.body || u.body, sp.uses.headers || u.headers
@@ -212,4 +215,14 @@ func credentialNames(spec *flows.Spec) []string {
 		}
 	}
 	return out
+}
+
+// Flows returns how many flows the plan runs: a data-driven flow counts
+// once per row, as Run reports it.
+func (p *Plan) Flows() int {
+	n := 0
+	for _, fp := range p.flows {
+		n += max(1, len(fp.flow.Rows))
+	}
+	return n
 }

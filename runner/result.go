@@ -1,26 +1,36 @@
 package runner
 
-import "time"
+import (
+	"encoding/json"
+	"time"
 
-// Status is the outcome of a step, a flow or a run.
+	"github.com/flowrun/flowrun/flows"
+)
+
+// Status is the outcome of a check, a step, a flow or a run.
 type Status string
 
 // The outcomes.
 const (
 	// Passed: every check held.
 	Passed Status = "passed"
-	// Failed: a check was false: the API did not behave as the spec says.
+	// Failed: an expectation was false: the API did not behave as the spec says.
 	Failed Status = "failed"
-	// Errored: the step could not be carried out (transport error, a
-	// template that could not be rendered, an interrupted run).
+	// Errored: the step could not be carried out or judged: a transport
+	// error, a timeout, a template or expression that could not be
+	// evaluated, an interrupted run.
 	Errored Status = "error"
-	// Skipped: an earlier step of the flow did not pass, or the run was
-	// interrupted before the step.
+	// Skipped: an earlier step of the flow did not pass, or the run ended
+	// before the step or flow began; Reason or Error says which.
 	Skipped Status = "skipped"
 )
 
-// Result is the outcome of a run. Secrets are masked before it leaves
-// the runner, so every reporter may print all of it.
+// Pos is a place in a spec file: file, line and column.
+type Pos = flows.Pos
+
+// Result is the outcome of a run: plain data that a reporter reads and
+// never has to parse. Secrets are masked before any of it is stored, so
+// every reporter may print all of it.
 type Result struct {
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration_ns"`
@@ -32,53 +42,94 @@ type Result struct {
 type SpecResult struct {
 	File     string `json:"file"`
 	Provider string `json:"provider"`
-	BaseURL  string `json:"base_url"`
+	// BaseURL is where requests went, with any password in it masked.
+	BaseURL string `json:"base_url"`
+	// BaseURLEnv names the environment variables that set the base URL.
+	BaseURLEnv []string `json:"base_url_env,omitempty"`
 	// Sandbox names the embedded simulator the spec ran against, if any.
 	Sandbox string       `json:"sandbox,omitempty"`
 	Flows   []FlowResult `json:"flows"`
 }
 
-// FlowResult is the outcome of one flow.
+// FlowResult is the outcome of one flow, or of one row of a data-driven flow.
 type FlowResult struct {
-	Name     string        `json:"name"`
-	Place    string        `json:"place"`
+	// Name is the flow's name; a data row's flow adds " [row]".
+	Name string `json:"name"`
+	// Row names the data row, if the flow is data-driven.
+	Row      string        `json:"row,omitempty"`
+	Pos      Pos           `json:"pos"`
 	Tags     []string      `json:"tags,omitempty"`
 	Status   Status        `json:"status"`
+	Started  time.Time     `json:"started,omitzero"`
 	Duration time.Duration `json:"duration_ns"`
-	Steps    []StepResult  `json:"steps"`
+	// Reason says why a flow did not run (Skipped): the run was
+	// interrupted, or stopped early, before it began.
+	Reason string       `json:"reason,omitempty"`
+	Steps  []StepResult `json:"steps"`
 }
 
 // StepResult is the outcome of one step.
 type StepResult struct {
 	Name     string        `json:"name"`
 	Kind     string        `json:"kind"`
-	Place    string        `json:"place"`
+	Pos      Pos           `json:"pos"`
 	Session  string        `json:"session,omitempty"`
 	Status   Status        `json:"status"`
+	Started  time.Time     `json:"started,omitzero"`
 	Duration time.Duration `json:"duration_ns"`
-	Request  *Request      `json:"request,omitempty"`
-	Response *Response     `json:"response,omitempty"`
-	Checks   []Check       `json:"checks,omitempty"`
+	// Exchanges are the requests the step sent, each with what came back:
+	// the step's own request first, then any the step adds (probes,
+	// retries). A wait has none.
+	Exchanges []Exchange `json:"exchanges,omitempty"`
+	// Checks are the step's expectations, in the order they were judged.
+	Checks []Check `json:"checks,omitempty"`
 	// Captured names the values the step captured; values are not kept.
 	Captured []string `json:"captured,omitempty"`
-	// Error says why a step errored or failed outside its checks.
+	// Error says why the step errored, or why it was skipped.
 	Error string `json:"error,omitempty"`
 }
 
-// Request is the request a step sent, as sent (with secrets masked).
+// Exchange is one request a step sent and the response it got.
+type Exchange struct {
+	// Label says what the exchange was for; empty for the step's own request.
+	Label    string        `json:"label,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	// Request is nil when the request could not be built.
+	Request *Request `json:"request,omitempty"`
+	// Response is nil when no answer came.
+	Response *Response `json:"response,omitempty"`
+	// Error says why no response came: a transport error or a timeout.
+	Error string `json:"error,omitempty"`
+}
+
+// Request is a request as sent, with secrets masked.
 type Request struct {
 	Method  string   `json:"method"`
 	URL     string   `json:"url"`
 	Headers []Header `json:"headers,omitempty"`
-	Body    string   `json:"body,omitempty"`
+	Body    Body     `json:"body,omitzero"`
 }
 
-// Response is what came back (with secrets masked; the body is cut at
-// bodyKeep bytes).
+// Response is a response as received, with secrets masked.
 type Response struct {
 	Status  int      `json:"status"`
 	Headers []Header `json:"headers,omitempty"`
-	Body    string   `json:"body,omitempty"`
+	Body    Body     `json:"body,omitzero"`
+}
+
+// Body is an excerpt of a message body: secrets were masked in the whole
+// body before it was cut.
+type Body struct {
+	Text string `json:"text,omitempty"`
+	// Size is the whole body's length in bytes.
+	Size int `json:"size,omitempty"`
+	// Truncated is set when Text holds only the first part of the body.
+	Truncated bool `json:"truncated,omitempty"`
+
+	// raw is the whole body until the flow ends and it is masked and cut.
+	raw  []byte
+	form bool
 }
 
 // Header is one header line.
@@ -87,18 +138,58 @@ type Header struct {
 	Value string `json:"value"`
 }
 
-// Check is one expectation of a step: the status, an assertion, a capture
-// or a rotation.
+// CheckKind says what a check checks.
+type CheckKind string
+
+// The kinds of checks.
+const (
+	// CheckStatus: the response status is one the step accepts.
+	CheckStatus CheckKind = "status"
+	// CheckAssert: an `assert` expression holds.
+	CheckAssert CheckKind = "assert"
+	// CheckCapture: a capture found its value.
+	CheckCapture CheckKind = "capture"
+	// CheckRotate: a refresh replaced a credential with a new value.
+	CheckRotate CheckKind = "rotate"
+)
+
+// Check is one expectation of a step and how it was judged.
 type Check struct {
-	Place    string `json:"place"`
-	Expr     string `json:"expr"`
-	Expected string `json:"expected"`
-	Actual   string `json:"actual"`
-	Passed   bool   `json:"passed"`
+	Pos  Pos       `json:"pos"`
+	Kind CheckKind `json:"kind"`
+	// Expr is the check as the spec writes it: the expression, "status",
+	// "capture NAME" or "rotate NAME". It is never masked.
+	Expr string `json:"expr"`
+	// Status is Passed, Failed (the expectation was false) or Errored (it
+	// could not be evaluated).
+	Status   Status `json:"status"`
+	Expected Value  `json:"expected"`
+	Actual   Value  `json:"actual"`
+	// Message explains a failure or an error: a failed comparison's
+	// operands ("404 == 200 is false"), or the evaluation error.
+	Message string `json:"message,omitempty"`
+	// Exchange is the index in the step's Exchanges of the response judged.
+	Exchange int `json:"exchange"`
+
+	// explain is Message with a %s for each of operands: values shown
+	// only once the flow has masked them.
+	explain  string
+	operands []string
+}
+
+// Passed reports whether the check held.
+func (c Check) Passed() bool { return c.Status == Passed }
+
+// Value is a value a check saw: as JSON, and as a report shows it.
+type Value struct {
+	// JSON is the value itself; absent when it is too large to keep.
+	JSON json.RawMessage `json:"json,omitempty"`
+	// Text is the value as a report shows it: strings quoted, long values cut.
+	Text string `json:"text"`
 }
 
 // Status returns the run's outcome: Failed if any flow failed, else
-// Errored if any errored, else Passed.
+// Errored if any errored or did not run, else Passed.
 func (r *Result) Status() Status {
 	st := Passed
 	for _, s := range r.Specs {
@@ -123,4 +214,13 @@ func (r *Result) Counts() map[Status]int {
 		}
 	}
 	return out
+}
+
+// Flows returns how many flows the result holds.
+func (r *Result) Flows() int {
+	n := 0
+	for _, s := range r.Specs {
+		n += len(s.Flows)
+	}
+	return n
 }

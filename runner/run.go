@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,6 +23,9 @@ type Config struct {
 	Now func() time.Time
 	// ShowSecrets leaves secrets unmasked in the result.
 	ShowSecrets bool
+	// SecretKey keys the fingerprints that masked secrets are shown as;
+	// nil means a random key for each run.
+	SecretKey []byte
 	// Filter, if set, picks the flows to run.
 	Filter func(spec, flow string, tags []string) bool
 }
@@ -35,6 +40,10 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if len(c.SecretKey) == 0 {
+		c.SecretKey = make([]byte, 16)
+		_, _ = rand.Read(c.SecretKey)
+	}
 }
 
 // Run runs the plans' flows and returns the result. It returns when every
@@ -47,13 +56,14 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 	g.SetLimit(cfg.Concurrency)
 	for i, p := range plans {
 		sr := &res.Specs[i]
-		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: p.BaseURL, Sandbox: p.Sandbox}
+		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: maskBaseURL(p.BaseURL, &cfg),
+			BaseURLEnv: p.Spec.BaseURLEnv, Sandbox: p.Sandbox}
 		var picked []flowInstance
 		for _, fp := range p.flows {
 			for _, in := range instances(fp) {
 				if cfg.Filter == nil || cfg.Filter(p.Spec.Provider, in.name, fp.flow.Tags) {
 					picked = append(picked, in)
-					sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Place: in.place, Tags: fp.flow.Tags})
+					sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Row: in.row, Pos: in.pos, Tags: fp.flow.Tags})
 				}
 			}
 		}
@@ -61,7 +71,7 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 		for j, in := range picked {
 			fr := &sr.Flows[j]
 			g.Go(func() error {
-				(&flowRun{plan: p, fp: in.fp, row: in.row, cfg: &cfg, res: fr}).run(ctx)
+				(&flowRun{plan: p, fp: in.fp, row: in.vars, cfg: &cfg, res: fr}).run(ctx)
 				return nil
 			})
 		}
@@ -75,19 +85,31 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 // flowInstance is one run of a flow: a plain flow runs once, a
 // data-driven flow once per row.
 type flowInstance struct {
-	fp          *flowPlan
-	row         map[string]any
-	name, place string
+	fp        *flowPlan
+	vars      map[string]any
+	name, row string
+	pos       Pos
 }
 
 func instances(fp *flowPlan) []flowInstance {
 	f := fp.flow
 	if len(f.Rows) == 0 {
-		return []flowInstance{{fp: fp, name: f.Name, place: f.Pos.String()}}
+		return []flowInstance{{fp: fp, name: f.Name, pos: f.Pos}}
 	}
 	out := make([]flowInstance, 0, len(f.Rows))
 	for _, r := range f.Rows {
-		out = append(out, flowInstance{fp: fp, row: r.Vars, name: f.Name + " [" + r.Name + "]", place: r.Pos.String()})
+		out = append(out, flowInstance{fp: fp, vars: r.Vars, name: f.Name + " [" + r.Name + "]", row: r.Name, pos: r.Pos})
 	}
 	return out
+}
+
+// maskBaseURL masks the password in a base URL, as every URL in a result is.
+func maskBaseURL(raw string, cfg *Config) string {
+	r := newRedactor(cfg.ShowSecrets, cfg.SecretKey)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL: " + err.(*url.Error).Err.Error() + ")"
+	}
+	r.learnURL(u)
+	return r.maskURL(raw)
 }

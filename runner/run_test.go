@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,7 +106,7 @@ flows:
 		{"fail skips the rest", runner.Failed, "failed,skipped", ""},
 		{"timeout", runner.Errored, "error", "no answer within the step's timeout of 100ms"},
 		{"redirect is not followed", runner.Passed, "passed", ""},
-		{"non-boolean assertion", runner.Failed, "failed", "Sample Slide Show\\\", not true or false"},
+		{"non-boolean assertion", runner.Errored, "error", "Sample Slide Show\\\", not true or false"},
 	} {
 		f := flow(t, res, tc.flow)
 		if f.Status != tc.status || statuses(f) != tc.steps {
@@ -140,13 +141,16 @@ flows:
 	if len(checks) != 3 {
 		t.Fatalf("checks: got %d, want 3: %+v", len(checks), checks)
 	}
-	if got, want := checks[1].Actual, "404 == 200 is false"; got != want {
+	if got, want := checks[1].Message, "404 == 200 is false"; got != want {
 		t.Errorf("explanation: got %q, want %q", got, want)
 	}
-	if got, want := checks[1].Place, "test.yaml:9:44"; got != want {
-		t.Errorf("place: got %q, want %q", got, want)
+	if got, want := checks[1].Pos, (runner.Pos{File: "test.yaml", Line: 9, Col: 44}); got != want {
+		t.Errorf("place: got %+v, want %+v", got, want)
 	}
-	if got, want := checks[2].Actual, "0 < 0 is false"; got != want {
+	if got, want := string(checks[1].Actual.JSON), "false"; got != want {
+		t.Errorf("actual: got %s, want %s", got, want)
+	}
+	if got, want := checks[2].Message, "0 < 0 is false"; got != want {
 		t.Errorf("explanation: got %q, want %q", got, want)
 	}
 }
@@ -238,7 +242,7 @@ flows:
 				}
 				found := false
 				for _, c := range last.Checks {
-					found = found || (!c.Passed && c.Expr == tc.check)
+					found = found || (!c.Passed() && c.Expr == tc.check)
 				}
 				if !found {
 					t.Errorf("no failed check %q in %+v", tc.check, last.Checks)
@@ -316,12 +320,13 @@ flows:
     steps:
       - request: {method: POST, path: /anything, json: {user: quality, password: "{{password}}"}}
 `)
-	st := run(t, p, runner.Config{}).Specs[0].Flows[0].Steps[0]
-	for _, got := range []string{st.Request.Body, st.Response.Body} {
+	x := run(t, p, runner.Config{}).Specs[0].Flows[0].Steps[0].Exchanges[0]
+	masked := regexp.MustCompile(`"<password#[0-9a-f]{4}>"`)
+	for _, got := range []string{x.Request.Body.Text, x.Response.Body.Text} {
 		if strings.Contains(got, `"qa"`) || strings.Contains(got, `\"qa\"`) {
 			t.Errorf("the short secret shows as a JSON string: %s", got)
 		}
-		if !strings.Contains(got, `"<masked:password>"`) || !strings.Contains(got, "quality") {
+		if !masked.MatchString(got) || !strings.Contains(got, "quality") {
 			t.Errorf("want the JSON string masked and other text left alone: %s", got)
 		}
 	}

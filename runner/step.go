@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,8 +19,8 @@ const maxResponse = 10 << 20
 
 // step runs one step and fills sr.
 func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
-	start := f.cfg.Now()
-	defer func() { sr.Duration = f.cfg.Now().Sub(start) }()
+	sr.Started = f.cfg.Now()
+	defer func() { sr.Duration = f.cfg.Now().Sub(sr.Started) }()
 	if sp.send == nil {
 		f.wait(ctx, sp.wait, sr)
 		return
@@ -40,17 +41,25 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
 	defer cancel()
-	req, err := f.build(ctx, sp, s, env, sr)
+	req, body, err := f.build(ctx, sp, s, env)
 	if err != nil {
 		sr.Status, sr.Error = Errored, err.Error()
 		return
 	}
+	f.learnRequest(sp, req, body)
+	x := Exchange{Started: f.cfg.Now(), Request: snapshot(req, body)}
 	resp, err := f.send(req, s)
+	x.Duration = f.cfg.Now().Sub(x.Started)
 	if err != nil {
-		sr.Status, sr.Error = Errored, sendError(err, f.timeout(sp))
+		x.Error = sendError(err, f.timeout(sp))
+		sr.Exchanges = append(sr.Exchanges, x)
+		sr.Status, sr.Error = Errored, x.Error
 		return
 	}
-	sr.Response = &Response{Status: resp.status, Headers: headerList(resp.header), Body: cut(resp.body)}
+	f.learnResponse(resp)
+	x.Response = &Response{Status: resp.status, Headers: headerList(resp.header),
+		Body: Body{raw: resp.body, form: isFormType(resp.header.Get("Content-Type"))}}
+	sr.Exchanges = append(sr.Exchanges, x)
 	sr.Status = f.check(sp, s, resp, env, sr)
 }
 
@@ -96,16 +105,21 @@ func sendError(err error, timeout time.Duration) string {
 func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string]any, sr *StepResult) Status {
 	st := statusCheck(sp, resp.status)
 	sr.Checks = append(sr.Checks, st)
-	if !st.Passed {
+	if !st.Passed() {
 		return Failed
 	}
 	captured := map[string]any{}
+	credentials := sp.send.Effect() == flows.Start || sp.send.Effect() == flows.Rotate
 	for _, c := range sp.req.Capture {
 		v, ok := capture(resp, c.Source)
 		if !ok {
-			sr.Checks = append(sr.Checks, Check{Place: c.Pos.String(), Expr: "capture " + c.Name,
-				Expected: "a value at " + c.Source, Actual: "nothing there"})
+			sr.Checks = append(sr.Checks, Check{Pos: c.Pos, Kind: CheckCapture, Expr: "capture " + c.Name, Status: Failed,
+				Expected: textValue("a value at " + c.Source), Actual: Value{JSON: json.RawMessage("null"), Text: "nothing there"}})
 			return Failed
+		}
+		// Registered now, so they are masked also when the step then fails.
+		if !c.Public && (credentials || credentialKey(c.Name)) {
+			f.red.learnAny(c.Name, v)
 		}
 		captured[c.Name] = v
 		sr.Captured = append(sr.Captured, c.Name)
@@ -120,8 +134,11 @@ func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string
 	for _, a := range sp.asserts {
 		c := a.check(env)
 		sr.Checks = append(sr.Checks, c)
-		if !c.Passed {
+		switch {
+		case c.Status == Failed:
 			status = Failed
+		case c.Status == Errored && status == Passed:
+			status = Errored
 		}
 	}
 	if status == Passed {
@@ -135,14 +152,15 @@ func (f *flowRun) apply(sp *stepPlan, s *session, captured map[string]any, sr *S
 	switch sp.send.Effect() {
 	case flows.Start:
 		s.creds, s.live = captured, true
-		f.secrets.addAll(captured)
 		return Passed
 	case flows.Rotate:
 		status := Passed
 		for _, name := range sp.req.Rotate {
-			c := Check{Place: sp.req.RotatePos.String(), Expr: "rotate " + name, Expected: "a new value", Actual: "a new value", Passed: true}
+			c := Check{Pos: sp.req.RotatePos, Kind: CheckRotate, Expr: "rotate " + name, Status: Passed,
+				Expected: textValue("a new value"), Actual: textValue("a new value")}
 			if fmt.Sprint(s.creds[name]) == fmt.Sprint(captured[name]) {
-				c.Actual, c.Passed, status = "the same value as before", false, Failed
+				c.Actual, c.Status, status = textValue("the same value as before"), Failed, Failed
+				c.Message = "the refresh answered the same " + name + " as before"
 			}
 			sr.Checks = append(sr.Checks, c)
 		}
@@ -152,7 +170,6 @@ func (f *flowRun) apply(sp *stepPlan, s *session, captured map[string]any, sr *S
 		for k, v := range captured {
 			s.creds[k] = v
 		}
-		f.secrets.addAll(captured)
 		return status
 	case flows.End:
 		s.live = false
@@ -170,22 +187,37 @@ func statusCheck(sp *stepPlan, got int) Check {
 	if want == nil {
 		want = sp.send.DefaultStatus()
 	}
-	c := Check{Place: sp.step.Pos.String(), Expr: "status", Actual: strconv.Itoa(got)}
+	c := Check{Pos: sp.step.Pos, Kind: CheckStatus, Expr: "status", Status: Failed,
+		Actual: Value{JSON: json.RawMessage(strconv.Itoa(got)), Text: strconv.Itoa(got)}}
 	if sp.req.Expect.Status != nil {
-		c.Place = sp.req.Expect.StatusPos.String()
+		c.Pos = sp.req.Expect.StatusPos
 	}
 	if want == nil {
-		c.Expected, c.Passed = "2xx", got >= 200 && got < 300
+		c.Expected = textValue("2xx")
+		if got >= 200 && got < 300 {
+			c.Status = Passed
+		}
 		return c
 	}
 	var parts []string
 	for _, w := range want {
 		parts = append(parts, strconv.Itoa(w))
-		c.Passed = c.Passed || got == w
+		if got == w {
+			c.Status = Passed
+		}
 	}
-	c.Expected = strings.Join(parts, " or ")
+	js, _ := json.Marshal(want)
+	c.Expected = Value{JSON: js, Text: strings.Join(parts, " or ")}
 	return c
 }
+
+// textValue is a value that a check describes in words.
+func textValue(s string) Value {
+	js, _ := json.Marshal(s)
+	return Value{JSON: js, Text: s}
+}
+
+func isFormType(ctype string) bool { return strings.Contains(ctype, "x-www-form-urlencoded") }
 
 // capture takes a value from a response by source: "status",
 // "header:NAME", "cookie:NAME" or a gjson path into the body.

@@ -168,7 +168,7 @@ func runSpec(t *testing.T, provider, fault, flow string) runner.SpecResult {
 func describe(f runner.FlowResult) string {
 	var b strings.Builder
 	for i, s := range f.Steps {
-		fmt.Fprintf(&b, "\n  step %d %s %q (%s): %s", i+1, s.Kind, s.Name, s.Place, s.Status)
+		fmt.Fprintf(&b, "\n  step %d %s %q (%s): %s", i+1, s.Kind, s.Name, s.Pos, s.Status)
 		if s.Status == runner.Passed {
 			continue
 		}
@@ -177,13 +177,15 @@ func describe(f runner.FlowResult) string {
 		}
 		for _, c := range s.Checks {
 			mark := "ok"
-			if !c.Passed {
+			if !c.Passed() {
 				mark = "FAILED"
 			}
-			fmt.Fprintf(&b, "\n    %s %s: expected %s, got %s (%s)", mark, c.Expr, c.Expected, c.Actual, c.Place)
+			fmt.Fprintf(&b, "\n    %s %s: expected %s, got %s %s (%s)", mark, c.Expr, c.Expected.Text, c.Actual.Text, c.Message, c.Pos)
 		}
-		if s.Response != nil {
-			fmt.Fprintf(&b, "\n    response: %d %s", s.Response.Status, s.Response.Body)
+		for _, x := range s.Exchanges {
+			if x.Response != nil {
+				fmt.Fprintf(&b, "\n    response: %d %s", x.Response.Status, x.Response.Body.Text)
+			}
 		}
 		break
 	}

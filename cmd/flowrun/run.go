@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"time"
 
@@ -21,6 +22,10 @@ type runFlags struct {
 	flows       []string
 	showSecrets bool
 	verbose     bool
+	quiet       bool
+	noColor     bool
+	curl        bool
+	files       reportFiles
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -30,7 +35,8 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Run the flows of spec files or folders (the default command)",
 		Example: `  flowrun specs/                       every spec, against the embedded sandboxes
   OPENLOYALTY_BASE_URL=https://api.example.com flowrun specs/openloyalty.yaml
-  flowrun specs/ --tags smoke --skip-tags slow`,
+  flowrun specs/ --tags smoke --skip-tags slow
+  flowrun specs/ --report-junit junit.xml --report-html report.html`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, args, f)
@@ -42,12 +48,20 @@ func newRunCmd(a *app) *cobra.Command {
 	fl.StringSliceVar(&f.tags, "tags", nil, "run only flows with one of these tags")
 	fl.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip flows with one of these tags")
 	fl.StringSliceVar(&f.flows, "flow", nil, "run only the flows with these names")
-	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show passwords, tokens and keys in the output instead of masking them")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show the request and response of every step")
+	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show passwords, tokens and keys in the output and reports instead of masking them")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show every step with its request and response")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print the summary line only")
+	fl.BoolVar(&f.noColor, "no-color", false, "no colour in the output (also set by NO_COLOR)")
+	fl.BoolVar(&f.curl, "curl", false, "show a curl command that repeats each failed step's request, secrets as $FLOWRUN_... variables")
+	f.files.flags(cmd)
+	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	return cmd
 }
 
 func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
+	if err := f.files.check(); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
+	}
 	plans, err := a.loadPlans(args)
 	if err != nil {
 		return err
@@ -57,12 +71,6 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
 	defer stop()
-	for _, p := range plans {
-		if p.Sandbox != "" && len(p.Spec.BaseURLEnv) > 0 {
-			fmt.Fprintf(a.stderr, "%s: no base URL set; running against the embedded sandbox (set %s to test a real deployment)\n",
-				p.Spec.Provider, p.Spec.BaseURLEnv[0])
-		}
-	}
 	client := &http.Client{
 		// A test must see a redirect as it is, not where it leads.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -75,18 +83,59 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 		ShowSecrets: f.showSecrets,
 		Filter:      f.filter,
 	})
-	if err := reports.Table(a.stdout, res, reports.Options{Verbose: f.verbose}); err != nil {
+	opts := a.reportOptions(f)
+	// Files first: they are what CI keeps, and are written whatever the outcome.
+	ferr := f.files.write(res, opts)
+	if err := reports.Terminal(a.stdout, res, opts); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: writing the report: %w", err)}
 	}
+	if v, _ := a.getenv("GITHUB_ACTIONS"); v == "true" {
+		if err := reports.GitHub(a.stdout, res, opts); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: writing annotations: %w", err)}
+		}
+	}
 	switch {
+	case ferr != nil:
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", ferr)}
 	case res.Interrupted:
 		return &exitError{code: exitInterrupted}
-	case len(res.Counts()) == 0:
+	case res.Flows() == 0:
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: no flow matches the --tags, --skip-tags and --flow filters")}
 	case res.Status() != runner.Passed:
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// reportOptions gathers what the reporters need from the flags and the machine.
+func (a *app) reportOptions(f runFlags) reports.Options {
+	host, _ := os.Hostname()
+	return reports.Options{
+		Version:  version,
+		Hostname: host,
+		PerStep:  f.files.junitPerStep,
+		Verbose:  f.verbose,
+		Quiet:    f.quiet,
+		Color:    a.color(f.noColor),
+		Curl:     f.curl,
+	}
+}
+
+// color reports whether output should be coloured: only on a terminal,
+// and never with --no-color or NO_COLOR set.
+func (a *app) color(noColor bool) bool {
+	if noColor {
+		return false
+	}
+	if v, ok := a.getenv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	f, ok := a.stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // filter picks the flows the flags ask for.

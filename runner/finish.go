@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// bodyKeep is how much of a request or response body a result keeps.
+const bodyKeep = 4 << 10
+
+// valueKeep is how much of a check's value a result shows.
+const valueKeep = 200
+
+// jsonKeep is the largest check value a result keeps as JSON.
+const jsonKeep = 4 << 10
+
+// finish masks a step's result with every secret the flow has learnt,
+// then cuts its excerpts: masking sees whole values, so no part of a
+// secret survives a cut.
+func (f *flowRun) finish(sr *StepResult) {
+	r := f.red
+	sr.Error = r.mask(sr.Error)
+	for i := range sr.Exchanges {
+		x := &sr.Exchanges[i]
+		x.Error = r.mask(x.Error)
+		if q := x.Request; q != nil {
+			q.URL = r.maskURL(q.URL)
+			r.maskHeaders(q.Headers)
+			q.Body = r.body(q.Body)
+		}
+		if p := x.Response; p != nil {
+			r.maskHeaders(p.Headers)
+			p.Body = r.body(p.Body)
+		}
+	}
+	for i := range sr.Checks {
+		c := &sr.Checks[i]
+		c.Actual = r.value(c.Actual)
+		if c.explain != "" {
+			args := make([]any, len(c.operands))
+			for j, o := range c.operands {
+				args[j] = cutText(r.mask(o), valueKeep)
+			}
+			c.Message, c.explain, c.operands = fmt.Sprintf(c.explain, args...), "", nil
+		} else {
+			c.Message = cutText(r.mask(c.Message), 2*valueKeep)
+		}
+	}
+}
+
+func (r *redactor) maskHeaders(hs []Header) {
+	for i := range hs {
+		hs[i].Value = r.maskWhole(hs[i].Value)
+	}
+}
+
+// body masks a whole body, then keeps its first bodyKeep bytes.
+func (r *redactor) body(b Body) Body {
+	if b.raw == nil {
+		return b
+	}
+	s := string(b.raw)
+	if b.form {
+		s = r.maskPairs(s)
+	} else {
+		s = r.mask(s)
+	}
+	out := Body{Size: len(b.raw), Text: cutAt(s, bodyKeep)}
+	out.Truncated = len(out.Text) < len(s)
+	return out
+}
+
+// value masks a check's value, then cuts its text; JSON too large to
+// keep, or that masking made invalid, is dropped.
+func (r *redactor) value(v Value) Value {
+	v.Text = cutText(r.mask(v.Text), valueKeep)
+	if v.JSON != nil {
+		masked := r.mask(string(v.JSON))
+		v.JSON = nil
+		if len(masked) <= jsonKeep && json.Valid([]byte(masked)) {
+			v.JSON = json.RawMessage(masked)
+		}
+	}
+	return v
+}
+
+// cutText keeps at most n bytes of s, cut at a character's start, with
+// "…" added when anything was cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return cutAt(s, n) + "…"
+}
+
+// cutAt keeps at most n bytes of s, cut at a character's start.
+func cutAt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,271 @@
+package runner
+
+import (
+	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// minSecret is the shortest value masked wherever it appears; a shorter
+// secret is masked only where it stands whole: a header, a query or form
+// value, a JSON string.
+const minSecret = 3
+
+// minEncoded is the shortest secret whose base64 forms are masked too;
+// shorter ones would match unrelated text.
+const minEncoded = 6
+
+// redactor is a flow's secret registry. It learns each secret value when
+// it first appears (declared, captured, under a credential key, in a
+// credential header or URL) and masks every form the value takes in
+// output: raw, JSON-escaped, URL-encoded and base64. Each secret is shown
+// as a fingerprint, <name#3f2a>: the same value gives the same
+// fingerprint within a run, so a report can show that two tokens differ
+// without showing either. The fingerprint is keyed per run, so it cannot
+// be used to guess a value offline.
+//
+// A flow has its own registry: what one flow learns never depends on
+// another flow's timing, so output is the same on every run.
+type redactor struct {
+	show  bool
+	key   []byte
+	whole map[string]string // each secret value → its marker
+	forms map[string]string // each form of each long-enough secret → its marker
+	repl  *strings.Replacer
+	stale bool
+}
+
+func newRedactor(show bool, key []byte) *redactor {
+	return &redactor{show: show, key: key, whole: map[string]string{}, forms: map[string]string{}}
+}
+
+// marker is what a secret is shown as.
+func (r *redactor) marker(name, v string) string {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(v))
+	return "<" + markerName(name) + "#" + hex.EncodeToString(m.Sum(nil)[:2]) + ">"
+}
+
+// markerName keeps a marker parseable: letters, digits, _ . : and -.
+func markerName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || len(b) > 40 {
+		return "secret"
+	}
+	return string(b)
+}
+
+// learn registers v, named name, as a secret.
+func (r *redactor) learn(name, v string) {
+	if v == "" || r.whole[v] != "" {
+		return
+	}
+	m := r.marker(name, v)
+	r.whole[v] = m
+	r.stale = true
+	if len(v) < minSecret {
+		// Too short to mask everywhere: mask it as a JSON string, also
+		// inside an escaped JSON document.
+		r.addForm(`"`+v+`"`, `"`+m+`"`)
+		r.addForm(`\"`+v+`\"`, `\"`+m+`\"`)
+		return
+	}
+	r.addForm(v, m)
+	js, _ := json.Marshal(v)
+	r.addForm(string(js[1:len(js)-1]), m)
+	r.addForm(url.QueryEscape(v), m)
+	r.addForm(url.PathEscape(v), m)
+	if len(v) >= minEncoded {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			r.addForm(enc.EncodeToString([]byte(v)), m)
+		}
+	}
+}
+
+func (r *redactor) addForm(form, m string) {
+	if _, ok := r.forms[form]; !ok {
+		r.forms[form] = m
+	}
+}
+
+// learnAny registers a captured value: a string, or the strings in it.
+func (r *redactor) learnAny(name string, v any) {
+	switch x := v.(type) {
+	case string:
+		r.learn(name, x)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			r.learnAny(name, x[k])
+		}
+	case []any:
+		for _, e := range x {
+			r.learnAny(name, e)
+		}
+	}
+}
+
+// secret reports whether v is, whole, a learnt secret.
+func (r *redactor) secret(v string) (string, bool) {
+	m, ok := r.whole[v]
+	return m, ok
+}
+
+// mask replaces every form of every learnt secret in s by its marker.
+func (r *redactor) mask(s string) string {
+	if r.show || s == "" || len(r.forms) == 0 {
+		return s
+	}
+	if r.stale {
+		froms := make([]string, 0, len(r.forms))
+		for f := range r.forms {
+			froms = append(froms, f)
+		}
+		// Longest first, so a secret inside a longer one is not half-masked.
+		slices.SortFunc(froms, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+		pairs := make([]string, 0, 2*len(froms))
+		for _, f := range froms {
+			pairs = append(pairs, f, r.forms[f])
+		}
+		r.repl, r.stale = strings.NewReplacer(pairs...), false
+	}
+	return r.repl.Replace(s)
+}
+
+// maskWhole masks s as one value: a learnt secret becomes its marker,
+// anything else is masked as text.
+func (r *redactor) maskWhole(s string) string {
+	if r.show {
+		return s
+	}
+	if m, ok := r.secret(s); ok {
+		return m
+	}
+	return r.mask(s)
+}
+
+// maskPairs masks a query string or form body, k=v&k=v, value by value.
+func (r *redactor) maskPairs(s string) string {
+	if r.show || s == "" {
+		return s
+	}
+	parts := strings.Split(s, "&")
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			parts[i] = r.mask(p)
+			continue
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			if m, ok := r.secret(uv); ok {
+				parts[i] = r.mask(k) + "=" + m
+				continue
+			}
+		}
+		parts[i] = r.mask(k) + "=" + r.mask(v)
+	}
+	return strings.Join(parts, "&")
+}
+
+// maskURL masks a URL: its password, its query values and its path.
+func (r *redactor) maskURL(raw string) string {
+	if r.show {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		return r.mask(raw)
+	}
+	var b strings.Builder
+	if u.Scheme != "" {
+		b.WriteString(u.Scheme + "://")
+	}
+	if u.User != nil {
+		b.WriteString(r.mask(url.PathEscape(u.User.Username())))
+		if pw, ok := u.User.Password(); ok {
+			b.WriteString(":" + r.maskWhole(pw))
+		}
+		b.WriteString("@")
+	}
+	b.WriteString(u.Host)
+	b.WriteString(r.mask(u.EscapedPath()))
+	if u.RawQuery != "" || u.ForceQuery {
+		b.WriteString("?" + r.maskPairs(u.RawQuery))
+	}
+	if u.Fragment != "" {
+		b.WriteString("#" + r.mask(u.EscapedFragment()))
+	}
+	return b.String()
+}
+
+// alwaysSecret are headers whose values are credentials whatever the spec says.
+var alwaysSecret = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Auth-Token"}
+
+// learnHeader registers the credential in a header's value: the whole
+// value, the part after its scheme (Bearer, Basic, ...), a Basic pair and
+// its password, each cookie's value.
+func (r *redactor) learnHeader(name, v string) {
+	switch http.CanonicalHeaderKey(name) {
+	case "Cookie":
+		for _, c := range parseCookies(v) {
+			r.learn(c.Name, c.Value)
+		}
+		return
+	case "Set-Cookie":
+		if c, err := http.ParseSetCookie(v); err == nil {
+			r.learn(c.Name, c.Value)
+		}
+		return
+	}
+	// "Bearer abc": the credential is abc, and the report keeps showing
+	// the scheme, so a reader sees which token went where.
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
+	cred = strings.TrimSpace(cred)
+	if !ok || cred == "" || strings.ContainsAny(scheme, "=,") {
+		r.learnKeyed(name, v)
+		return
+	}
+	r.learnKeyed(name, cred)
+	if strings.EqualFold(scheme, "Basic") {
+		if dec, err := base64.StdEncoding.DecodeString(cred); err == nil {
+			pair := string(dec)
+			r.learn(name, pair)
+			if _, pw, ok := strings.Cut(pair, ":"); ok {
+				r.learn("basic-password", pw)
+			}
+		}
+	}
+}
+
+// learnURL registers the password of a URL's userinfo.
+func (r *redactor) learnURL(u *url.URL) {
+	if u == nil || u.User == nil {
+		return
+	}
+	if pw, ok := u.User.Password(); ok {
+		r.learn("url-password", pw)
+		if _, esc, ok := strings.Cut(u.User.String(), ":"); ok {
+			r.addForm(esc, r.whole[pw])
+		}
+	}
+}
+
+func parseCookies(v string) []*http.Cookie {
+	cs, err := http.ParseCookie(v)
+	if err != nil {
+		return nil
+	}
+	return cs
+}
