@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -40,7 +41,7 @@ func (f *flowRun) finish(sr *StepResult) {
 		if c.explain != "" {
 			args := make([]any, len(c.operands))
 			for j, o := range c.operands {
-				args[j] = cutText(r.mask(o), valueKeep)
+				args[j] = cutText(r.maskShown(o), valueKeep)
 			}
 			c.Message, c.explain, c.operands = fmt.Sprintf(c.explain, args...), "", nil
 		} else {
@@ -74,7 +75,7 @@ func (r *redactor) body(b Body) Body {
 // value masks a check's value, then cuts its text; JSON too large to
 // keep, or that masking made invalid, is dropped.
 func (r *redactor) value(v Value) Value {
-	v.Text = cutText(r.mask(v.Text), valueKeep)
+	v.Text = cutText(r.maskShown(v.Text), valueKeep)
 	if v.JSON != nil {
 		masked := r.mask(string(v.JSON))
 		v.JSON = nil
@@ -83,6 +84,18 @@ func (r *redactor) value(v Value) Value {
 		}
 	}
 	return v
+}
+
+// maskShown masks a value as a report shows it: a string that is a
+// secret whole shows as its marker alone, without quotes.
+func (r *redactor) maskShown(s string) string {
+	m := r.mask(s)
+	if len(m) > 2 && m[0] == '"' && m[len(m)-1] == '"' && m != s {
+		if inner := m[1 : len(m)-1]; strings.Count(inner, "<") == 1 && strings.HasPrefix(inner, "<") && strings.HasSuffix(inner, ">") {
+			return inner
+		}
+	}
+	return m
 }
 
 // cutText keeps at most n bytes of s, cut at a character's start, with

@@ -259,6 +259,8 @@ func (r *redactor) learnURL(u *url.URL) {
 		if _, esc, ok := strings.Cut(u.User.String(), ":"); ok {
 			r.addForm(esc, r.whole[pw])
 		}
+		// The HTTP client sends the pair as Basic credentials.
+		r.learn("url-password", u.User.Username()+":"+pw)
 	}
 }
 
