@@ -52,5 +52,8 @@ func JSON(w io.Writer, r *runner.Result, o Options) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Masked secrets (<token#3f2a>) and bodies read better unescaped; the
+	// file is never embedded in HTML.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(rep)
 }
