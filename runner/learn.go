@@ -80,7 +80,7 @@ func (r *redactor) learnBody(body []byte, ctype string) {
 	for k, vs := range vals {
 		if credentialKey(k) {
 			for _, v := range vs {
-				r.learnKeyed(k, v)
+				r.learnCredential(k, v, false)
 			}
 		}
 	}
@@ -108,7 +108,7 @@ func (r *redactor) walk(key string, v gjson.Result) {
 			return true
 		})
 	case v.Type == gjson.String && credentialKey(key):
-		r.learnKeyed(key, v.String())
+		r.learnCredential(key, v.String(), false)
 	}
 }
 

@@ -84,8 +84,14 @@ func (r *redactor) learn(name, v string) {
 		return
 	}
 	r.addForm(v, m)
-	js, _ := json.Marshal(v)
-	r.addForm(string(js[1:len(js)-1]), m)
+	// JSON-escaped, with and without <, > and & escaped (encoders differ),
+	// and escaped twice: a JSON document inside a JSON string, as an API
+	// that echoes its request writes it.
+	for _, html := range []bool{true, false} {
+		once := jsonEscape(v, html)
+		r.addForm(once, m)
+		r.addForm(jsonEscape(once, html), m)
+	}
 	r.addForm(url.QueryEscape(v), m)
 	r.addForm(url.PathEscape(v), m)
 	if len(v) >= minEncoded {
@@ -229,11 +235,19 @@ func (r *redactor) learnHeader(name, v string) {
 		}
 		return
 	}
-	// "Bearer abc": the credential is abc, and the report keeps showing
-	// the scheme, so a reader sees which token went where.
+	r.learnCredential(name, v, true)
+}
+
+// learnCredential registers a credential value. "Bearer abc" registers
+// abc, so reports keep showing the scheme and a reader sees which token
+// went where; a Basic pair is registered whole and its password alone.
+// anyScheme takes any first word as a scheme (a header's value); in a
+// body only the known schemes are.
+func (r *redactor) learnCredential(name, v string, anyScheme bool) {
 	scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
 	cred = strings.TrimSpace(cred)
-	if !ok || cred == "" || strings.ContainsAny(scheme, "=,") {
+	known := slices.ContainsFunc(authSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
+	if !ok || cred == "" || strings.ContainsAny(scheme, "=,") || !anyScheme && !known || strings.Contains(cred, " ") && !known {
 		r.learnKeyed(name, v)
 		return
 	}
@@ -248,6 +262,9 @@ func (r *redactor) learnHeader(name, v string) {
 		}
 	}
 }
+
+// authSchemes are the HTTP authentication schemes a credential value may start with.
+var authSchemes = []string{"Bearer", "Basic", "Digest", "Token", "DPoP", "MAC", "Negotiate", "HOBA", "OAuth"}
 
 // learnURL registers the password of a URL's userinfo.
 func (r *redactor) learnURL(u *url.URL) {
@@ -270,4 +287,15 @@ func parseCookies(v string) []*http.Cookie {
 		return nil
 	}
 	return cs
+}
+
+// jsonEscape returns s as it stands inside a JSON string; html escapes
+// <, > and & too, as Go's encoder does by default.
+func jsonEscape(s string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	_ = enc.Encode(s)
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
 }

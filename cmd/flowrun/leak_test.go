@@ -19,19 +19,19 @@ import (
 // The leak corpus: one secret per way a credential used to leak into
 // output, each distinct enough that any trace of it is found.
 const (
-	rowPassword  = "RowBodyPassw0rd-7f3e9a1c"          // (1) a request-body credential no spec line declares
-	rowAPIKey    = "RowBodyApiKey-c41d8e2b55aa"        // (1) the same, nested
-	longToken    = "LongValueTok-9b8e7d6c5b4a3928"     // (2) inside a check value longer than the cut
-	oddPassword  = `OddPass"wörd/&=+%-e5d4c3b2`        // (3) JSON-escaped, URL-encoded, in a query
-	urlPassword  = "UrlUserinfoPass-0a9b8c7d6e5f"      // (4) in the base URL's userinfo
-	failToken    = "FailedLoginTok-1c2d3e4f5a6b7c8d"   // (5) captured by a login that then fails
-	cutToken     = "CrossCutTok-aa11bb22cc33dd44ee55"  // (6) across the 4 KiB body cut
-	oauthToken   = "OauthFormTok-77ee66dd55cc44bb"     // (7) in a form-encoded token answer
-	oauthSecret  = "OauthFormSecret-1234abcd5678efgh"  // (7)
-	sidValue     = "SidKeyValue-9f8e7d6c5b4a3f2e"      // (7) under "sid"
+	rowPassword  = "RowBodyPassw0rd-7f3e9a1c"                                              // (1) a request-body credential no spec line declares
+	rowAPIKey    = "RowBodyApiKey-c41d8e2b55aa"                                            // (1) the same, nested
+	longToken    = "LongValueTok-9b8e7d6c5b4a3928"                                         // (2) inside a check value longer than the cut
+	oddPassword  = `OddPass"wörd/&=+%-e5d4c3b2`                                            // (3) JSON-escaped, URL-encoded, in a query
+	urlPassword  = "UrlUserinfoPass-0a9b8c7d6e5f"                                          // (4) in the base URL's userinfo
+	failToken    = "FailedLoginTok-1c2d3e4f5a6b7c8d"                                       // (5) captured by a login that then fails
+	cutToken     = "CrossCutTok-aa11bb22cc33dd44ee55"                                      // (6) across the 4 KiB body cut
+	oauthToken   = "OauthFormTok-77ee66dd55cc44bb"                                         // (7) in a form-encoded token answer
+	oauthSecret  = "OauthFormSecret-1234abcd5678efgh"                                      // (7)
+	sidValue     = "SidKeyValue-9f8e7d6c5b4a3f2e"                                          // (7) under "sid"
 	jwtValue     = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2lnbmF0dXJlLWxlYWstY29ycHVz" // (7) under "jwt"
-	basicPass    = "BasicAuthPass-3141592653"          // a Basic header's password
-	captureToken = "CapturedBearerTok-5e4d3c2b1a09"    // a login's token, sent as Bearer
+	basicPass    = "BasicAuthPass-3141592653"                                              // a Basic header's password
+	captureToken = "CapturedBearerTok-5e4d3c2b1a09"                                        // a login's token, sent as Bearer
 )
 
 var leakSecrets = []string{rowPassword, rowAPIKey, longToken, oddPassword, urlPassword, failToken, cutToken,
@@ -140,9 +140,14 @@ func encodings(s string) map[string]string {
 		"HTML-escaped":  html.EscapeString(s),
 		"base64":        base64.StdEncoding.EncodeToString([]byte(s)),
 		"base64url":     base64.RawURLEncoding.EncodeToString([]byte(s)),
-		// Any excerpt cut inside a secret: its first 12 characters.
+		// Any excerpt cut inside a secret: its first 12 characters; any
+		// encoding not listed here that leaves its end as it is.
 		"prefix": s[:12],
+		"suffix": s[len(s)-10:],
 	}
+	// Escaped twice: a JSON body echoed inside a JSON string.
+	twice, _ := json.Marshal(out["JSON-escaped"])
+	out["JSON-escaped twice"] = string(twice[1 : len(twice)-1])
 	return out
 }
 
@@ -155,8 +160,8 @@ func TestLeakCorpusShowsNoSecret(t *testing.T) {
 	spec := writeSpec(t, leakSpec)
 	dir := t.TempDir()
 	reportArgs := func(tag string) []string {
-		return []string{
-			"--report-json", filepath.Join(dir, tag+".json")}
+		return []string{"--report-junit", filepath.Join(dir, tag+".xml"), "--report-ctrf", filepath.Join(dir, tag+".ctrf.json"),
+			"--report-json", filepath.Join(dir, tag+".json"), "--report-html", filepath.Join(dir, tag+".html"), "--junit-per-step"}
 	}
 	var outputs []string
 	for _, tc := range []struct {
@@ -181,7 +186,7 @@ func TestLeakCorpusShowsNoSecret(t *testing.T) {
 		}
 		outputs = append(outputs, "["+filepath.Base(f)+"]\n"+string(b))
 	}
-	if len(files) != 2 {
+	if len(files) != 8 {
 		t.Fatalf("want 8 report files, got %v", files)
 	}
 	hits := 0

@@ -21,7 +21,11 @@ type reportFiles struct {
 
 func (r *reportFiles) flags(cmd *cobra.Command) {
 	fl := cmd.Flags()
+	fl.StringVar(&r.junit, "report-junit", "", "write a JUnit XML report to `FILE`")
+	fl.StringVar(&r.ctrf, "report-ctrf", "", "write a CTRF JSON report to `FILE`")
 	fl.StringVar(&r.json, "report-json", "", "write flowrun's full JSON result to `FILE`")
+	fl.StringVar(&r.html, "report-html", "", "write a self-contained HTML report to `FILE`")
+	fl.BoolVar(&r.junitPerStep, "junit-per-step", false, "one JUnit test case per step instead of per flow")
 }
 
 type reportFile struct {
@@ -31,7 +35,10 @@ type reportFile struct {
 
 func (r *reportFiles) list() []reportFile {
 	return []reportFile{
+		{"--report-junit", r.junit, reports.JUnit},
+		{"--report-ctrf", r.ctrf, reports.CTRF},
 		{"--report-json", r.json, reports.JSON},
+		{"--report-html", r.html, reports.HTML},
 	}
 }
 
