@@ -59,6 +59,8 @@ func (f *flowRun) setVar(env map[string]any, name string, v any) {
 
 func (f *flowRun) run(ctx context.Context) {
 	f.red = newRedactor(f.cfg.ShowSecrets, f.cfg.SecretKey)
+	// Known before the first request: an error may quote the base URL.
+	f.red.learnURLText(f.plan.BaseURL)
 	if ctx.Err() != nil {
 		f.notRun("the run was interrupted before this flow began")
 		return
@@ -91,6 +93,9 @@ func (f *flowRun) run(ctx context.Context) {
 	}
 	if f.res.Status == Skipped {
 		f.res.Status = Errored
+	}
+	if ctx.Err() != nil && f.res.Status != Passed && f.res.Reason == "" {
+		f.res.Reason = "the run was interrupted"
 	}
 	for i := range f.res.Steps {
 		f.finish(&f.res.Steps[i])

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -278,6 +279,24 @@ func (r *redactor) learnURL(u *url.URL) {
 		}
 		// The HTTP client sends the pair as Basic credentials.
 		r.learn("url-password", u.User.Username()+":"+pw)
+	}
+}
+
+// userinfo finds the userinfo of a URL that may not parse.
+var userinfo = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@`)
+
+// learnURLText registers the password of a URL given as text, also when
+// the text is not a valid URL (an error message may quote it whole).
+func (r *redactor) learnURLText(raw string) {
+	if u, err := url.Parse(raw); err == nil {
+		r.learnURL(u)
+		return
+	}
+	if m := userinfo.FindStringSubmatch(raw); m != nil {
+		if user, pw, ok := strings.Cut(m[1], ":"); ok {
+			r.learn("url-password", pw)
+			r.learn("url-password", user+":"+pw)
+		}
 	}
 }
 

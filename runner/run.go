@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http"
-	"net/url"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -106,10 +105,6 @@ func instances(fp *flowPlan) []flowInstance {
 // maskBaseURL masks the password in a base URL, as every URL in a result is.
 func maskBaseURL(raw string, cfg *Config) string {
 	r := newRedactor(cfg.ShowSecrets, cfg.SecretKey)
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(not a URL: " + err.(*url.Error).Err.Error() + ")"
-	}
-	r.learnURL(u)
+	r.learnURLText(raw)
 	return r.maskURL(raw)
 }

@@ -123,3 +123,25 @@ flows:
 		t.Errorf("want a failed step whose check shows the token's fingerprint: %+v", st.Checks)
 	}
 }
+
+func TestErrorsDoNotShowTheBaseURLPassword(t *testing.T) {
+	p := plan(t, "http://unused", `
+provider: userinfo
+base_url: http://unused
+flows:
+  - name: bad path
+    steps:
+      - request: {path: "{{'/x'}}"}
+`)
+	for _, base := range []string{"http://ann:base-url-pw-61@", "http://ann:base-url-pw-61@h%zz"} {
+		p.BaseURL = base
+		res := run(t, p, runner.Config{})
+		b, _ := json.Marshal(res)
+		if strings.Contains(string(b), "base-url-pw-61") {
+			t.Errorf("%s: the result shows the base URL's password: %s", base, b)
+		}
+		if st := res.Specs[0].Flows[0].Steps[0]; st.Status != runner.Errored || !strings.Contains(st.Error, "not an absolute URL") {
+			t.Errorf("%s: want the step errored on its URL, got %s: %s", base, st.Status, st.Error)
+		}
+	}
+}
