@@ -19,7 +19,11 @@ func GitHub(w io.Writer, r *runner.Result, _ Options) error {
 				if st.Status != runner.Failed && st.Status != runner.Errored {
 					continue
 				}
-				title := fmt.Sprintf("%s › %s › %s %s", s.Provider, f.Name, stepName(i, st), statusWord(st.Status))
+				word := "failed"
+				if st.Status == runner.Errored {
+					word = "errored"
+				}
+				title := fmt.Sprintf("%s › %s › %s %s", s.Provider, f.Name, stepName(i, st), word)
 				fmt.Fprintf(ew, "::error file=%s,line=%d,col=%d,title=%s::%s\n", ghProperty(st.Pos.File),
 					st.Pos.Line, st.Pos.Col, ghProperty(title), ghData(annotation(st)))
 			}
