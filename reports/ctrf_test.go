@@ -6,12 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/flowrun/flowrun/internal/reporttest"
 	"github.com/flowrun/flowrun/reports"
 )
-
-// ctrfSchema is ctrf-io/ctrf's schema/ctrf.schema.json (MIT), as kept in
-// ../shared/schemas.
-const ctrfSchema = "testdata/ctrf.schema.json"
 
 func writeCTRF(t *testing.T, name string) []byte {
 	t.Helper()
@@ -30,13 +27,12 @@ func TestCTRFGolden(t *testing.T) {
 	}
 }
 
+// TestCTRFMatchesSchema checks every report against ctrf-io/ctrf's
+// schema/ctrf.schema.json (MIT), as kept in ../shared/schemas.
 func TestCTRFMatchesSchema(t *testing.T) {
-	sch := compileJSONSchema(t, ctrfSchema)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			if err := validateJSONDoc(sch, writeCTRF(t, name)); err != nil {
-				t.Errorf("the report does not match %s:\n%v", ctrfSchema, err)
-			}
+			reporttest.ValidateCTRF(t, writeCTRF(t, name))
 		})
 	}
 }

@@ -2,29 +2,15 @@ package reports_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
-	"github.com/chromedp/chromedp"
-
+	"github.com/flowrun/flowrun/internal/reporttest"
 	"github.com/flowrun/flowrun/reports"
 )
 
@@ -126,15 +112,15 @@ var htmlSeenCases = []htmlSeen{
 }
 
 // check checks what the page shows when it opens.
-func (tc htmlSeen) check(t *testing.T, p *browserPage) {
+func (tc htmlSeen) check(t *testing.T, p *reporttest.Page) {
 	t.Helper()
-	summary := run(t, p.ctx, chromedp.Text(chromedp.ID("summary")))
+	summary := p.Summary(t)
 	for _, want := range tc.summary {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary does not show %q:\n%s", want, summary)
 		}
 	}
-	flows := p.flows(t)
+	flows := p.Flows(t)
 	for _, name := range tc.open {
 		if f := flows[name]; !f.Open || !f.Visible {
 			t.Errorf("flow %q: got %+v, want it shown open", name, f)
@@ -146,53 +132,43 @@ func (tc htmlSeen) check(t *testing.T, p *browserPage) {
 		}
 	}
 	for _, text := range tc.texts {
-		if !p.sees(t, text) {
+		if !p.Sees(t, text) {
 			t.Errorf("%q is not visible", text)
 		}
 	}
-	if p.sees(t, "step 2 call: read profile") {
+	if p.Sees(t, "step 2 call: read profile") {
 		t.Error("the passed flow's steps are visible, want them folded away")
 	}
-	if n := run(t, p.ctx, chromedp.Evaluate[int](`document.scripts.length`)); n != 1 {
+	if n := reporttest.Evaluate[int](t, p, `document.scripts.length`); n != 1 {
 		t.Errorf("got %d scripts in the document, want 1", n)
 	}
 }
 
 // checkFilter ticks "failed only": only what did not pass stays.
-func (tc htmlSeen) checkFilter(t *testing.T, p *browserPage) {
+func (tc htmlSeen) checkFilter(t *testing.T, p *reporttest.Page) {
 	t.Helper()
-	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("failed-only"))); err != nil {
-		t.Fatalf("clicking the filter: %v", err)
-	}
-	for name, f := range p.flows(t) {
+	p.ClickFailedOnly(t)
+	for name, f := range p.Flows(t) {
 		if want := f.Status != "passed"; f.Visible != want {
 			t.Errorf("failed only: flow %q (%s) visible %v, want %v", name, f.Status, f.Visible, want)
 		}
 	}
-	if p.sees(t, "login and call") {
+	if p.Sees(t, "login and call") {
 		t.Error(`failed only: "login and call" is still visible`)
 	}
-	if tc.name == "passed" && !p.sees(t, "Every flow passed.") {
+	if tc.name == "passed" && !p.Sees(t, "Every flow passed.") {
 		t.Error(`failed only: "Every flow passed." is not shown when nothing failed`)
 	}
 }
 
 // TestHTMLInChromium opens each fixture's page from a file in headless
 // Chromium and checks what a person sees, that the filter works, that no
-// script of the data runs and that the page makes no request.
+// script of the data runs and that the page makes no request (each page
+// opened by reporttest fails its test on a request, a console message, an
+// exception or a dialog).
 func TestHTMLInChromium(t *testing.T) {
-	exe := requireTool(t, "chromium")
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900))...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	files, shots := t.TempDir(), artifactDir(t)
+	browser := reporttest.NewBrowser(t)
+	files := t.TempDir()
 
 	for _, tc := range htmlSeenCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,12 +176,11 @@ func TestHTMLInChromium(t *testing.T) {
 			if err := os.WriteFile(path, htmlReport(t, tc.name), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p := openPage(t, browser, path, false)
+			p := browser.Open(t, path)
 			tc.check(t, p)
-			p.screenshot(t, filepath.Join(shots, "html_"+tc.name+".png"))
+			p.Screenshot(t, "html_"+tc.name+".png")
 			tc.checkFilter(t, p)
-			p.screenshot(t, filepath.Join(shots, "html_"+tc.name+"_failed_only.png"))
-			p.clean(t)
+			p.Screenshot(t, "html_"+tc.name+"_failed_only.png")
 		})
 	}
 
@@ -214,190 +189,15 @@ func TestHTMLInChromium(t *testing.T) {
 		if err := os.WriteFile(path, htmlReport(t, "failed"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p := openPage(t, browser, path, true)
-		if f := p.flows(t)["refused without token"]; !f.Open || !f.Visible {
+		p := browser.OpenScriptless(t, path)
+		if f := p.Flows(t)["refused without token"]; !f.Open || !f.Visible {
 			t.Errorf("failed flow: got %+v, want it shown open", f)
 		}
-		if !p.sees(t, "expected 401, got 200") {
+		if !p.Sees(t, "expected 401, got 200") {
 			t.Error("the failed check is not visible")
 		}
-		if p.sees(t, "Failed only") {
+		if p.Sees(t, "Failed only") {
 			t.Error("the filter shows although it cannot work without JavaScript")
 		}
-		p.clean(t)
 	})
-}
-
-// artifactDir is where screenshots go: $FLOWRUN_ARTIFACTS, so CI can keep
-// them, or a temporary folder.
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("FLOWRUN_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browserPage is one tab with a report open, and what the tab did: every
-// request it made or tried, every console message and dialog.
-type browserPage struct {
-	ctx      context.Context
-	url      string
-	mu       sync.Mutex
-	requests []string // network requests other than the page itself
-	problems []string // console messages, exceptions, dialogs
-}
-
-// openPage opens the file in a new tab, watched; noScript turns
-// JavaScript off.
-func openPage(t *testing.T, browser context.Context, path string, noScript bool) *browserPage {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	p := &browserPage{ctx: ctx, url: (&url.URL{Scheme: "file", Path: path}).String()}
-	p.watch(t)
-	if noScript {
-		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(p.url), chromedp.WaitVisible(chromedp.ID("summary"))); err != nil {
-		t.Fatalf("opening %s: %v", p.url, err)
-	}
-	return p
-}
-
-// watch records what the tab does: every request but the page's own,
-// console message, exception and dialog; then it blocks.
-func (p *browserPage) watch(t *testing.T) {
-	t.Helper()
-	ctx := p.ctx
-	err := chromedp.Listen(ctx, func(ev any) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			if ev.Request.URL != p.url {
-				p.requests = append(p.requests, "network: "+ev.Request.URL)
-			}
-		case *runtime.EventConsoleAPICalled:
-			p.problems = append(p.problems, fmt.Sprintf("console.%s called", ev.Type))
-		case *runtime.EventExceptionThrown:
-			p.problems = append(p.problems, "exception: "+ev.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
-				p.problems = append(p.problems, fmt.Sprintf("log %s: %s", ev.Entry.Level, ev.Entry.Text))
-			}
-		case *page.EventJavascriptDialogOpening:
-			p.problems = append(p.problems, fmt.Sprintf("%s dialog: %q", ev.Type, ev.Message))
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.block(t)
-}
-
-// block fails every request but the page's own, and dismisses every
-// dialog, so a script of the data can neither reach out nor hang the
-// test. An answer that fails is a tab that is closing: nothing is left
-// to answer.
-func (p *browserPage) block(t *testing.T) {
-	t.Helper()
-	ctx := p.ctx
-	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	paused := chromedp.Events(ctx, fetch.RequestPaused)
-	go func() {
-		for _, err := range dialogs {
-			if err != nil {
-				return
-			}
-			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-		}
-	}()
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
-			if ev.Request.URL == p.url {
-				chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-				continue
-			}
-			p.mu.Lock()
-			p.requests = append(p.requests, "blocked: "+ev.Request.URL)
-			p.mu.Unlock()
-			chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
-		}
-	}()
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// htmlFlowState is a flow as the page shows it.
-type htmlFlowState struct {
-	Status  string `json:"status"`
-	Open    bool   `json:"open"`
-	Visible bool   `json:"visible"`
-}
-
-// flows returns each flow of the page by name.
-func (p *browserPage) flows(t *testing.T) map[string]htmlFlowState {
-	t.Helper()
-	return run(t, p.ctx, chromedp.Evaluate[map[string]htmlFlowState](`(() => {
-		const out = {};
-		for (const f of document.querySelectorAll(".flow")) {
-			const name = f.querySelector(".name").firstChild.textContent.trim();
-			out[name] = {status: f.dataset.status, open: f.querySelector("details").open, visible: f.checkVisibility()};
-		}
-		return out;
-	})()`))
-}
-
-// sees reports whether text is on the page where a person can see it: in
-// an element that is rendered, not folded away in a closed <details>.
-func (p *browserPage) sees(t *testing.T, text string) bool {
-	t.Helper()
-	arg, _ := json.Marshal(text)
-	return run(t, p.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`((want) => {
-		const holders = [...document.body.querySelectorAll("*")].filter((el) =>
-			el.textContent.includes(want) && ![...el.children].some((c) => c.textContent.includes(want)));
-		return holders.some((el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true}));
-	})(%s)`, arg)))
-}
-
-func (p *browserPage) screenshot(t *testing.T, path string) {
-	t.Helper()
-	png := run(t, p.ctx, chromedp.FullScreenshot(100))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-}
-
-// clean fails the test if the page made a request or wrote to the console.
-func (p *browserPage) clean(t *testing.T) {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.requests) > 0 {
-		t.Errorf("the page made requests:\n%s", strings.Join(p.requests, "\n"))
-	}
-	if len(p.problems) > 0 {
-		t.Errorf("the page reported problems:\n%s", strings.Join(slices.Compact(p.problems), "\n"))
-	}
-}
-
-func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }

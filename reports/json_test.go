@@ -10,35 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/flowrun/flowrun/internal/reporttest"
 	"github.com/flowrun/flowrun/reports"
 	"github.com/flowrun/flowrun/runner"
 )
-
-const resultSchema = "schema/flowrun-result.schema.json"
-
-// compileJSONSchema compiles the JSON Schema in file, checking it against
-// its draft's metaschema, with formats (date-time, uuid) asserted.
-func compileJSONSchema(t *testing.T, file string) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	sch, err := c.Compile(file)
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	return sch
-}
-
-// validateJSONDoc validates a JSON document against sch.
-func validateJSONDoc(sch *jsonschema.Schema, doc []byte) error {
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
 
 func writeJSON(t *testing.T, name string) []byte {
 	t.Helper()
@@ -58,36 +33,32 @@ func TestJSONGolden(t *testing.T) {
 }
 
 func TestJSONMatchesSchema(t *testing.T) {
-	sch := compileJSONSchema(t, resultSchema)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			if err := validateJSONDoc(sch, writeJSON(t, name)); err != nil {
-				t.Errorf("the report does not match %s:\n%v", resultSchema, err)
-			}
+			reporttest.ValidateJSON(t, writeJSON(t, name))
 		})
 	}
 }
 
 func TestJSONEmptyRunMatchesSchema(t *testing.T) {
-	sch := compileJSONSchema(t, resultSchema)
 	for name, r := range map[string]*runner.Result{
 		"nil specs":   {},
 		"empty flows": {Specs: []runner.SpecResult{{File: "a.yaml", Provider: "a"}}},
 	} {
-		var b bytes.Buffer
-		if err := reports.JSON(&b, r, reports.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := validateJSONDoc(sch, b.Bytes()); err != nil {
-			t.Errorf("%s: the report does not match %s:\n%v\n%s", name, resultSchema, err, b.Bytes())
-		}
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := reports.JSON(&b, r, reports.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			reporttest.ValidateJSON(t, b.Bytes())
+		})
 	}
 }
 
 // TestJSONSchemaHasTeeth breaks a valid report in each way a reader
 // would trip on and checks that the schema refuses every one.
 func TestJSONSchemaHasTeeth(t *testing.T) {
-	sch := compileJSONSchema(t, resultSchema)
+	sch := reporttest.CompileSchema(t, reporttest.ResultSchema)
 	flow := func(d map[string]any) map[string]any {
 		return d["specs"].([]any)[0].(map[string]any)["flows"].([]any)[1].(map[string]any)
 	}
@@ -131,7 +102,7 @@ func TestJSONSchemaHasTeeth(t *testing.T) {
 			}
 			tc.mutate(d)
 			doc, _ := json.Marshal(d)
-			if err := validateJSONDoc(sch, doc); err == nil {
+			if err := sch.Check(doc); err == nil {
 				t.Errorf("got a valid document, want the schema to refuse it")
 			} else if !strings.Contains(err.Error(), "'"+tc.at+"'") {
 				t.Errorf("refused for another reason than at %s:\n%v", tc.at, err)
@@ -202,12 +173,12 @@ func TestJSONSchemaDescribesEveryProperty(t *testing.T) {
 }
 
 func TestJSONSchemaEmbedded(t *testing.T) {
-	file, err := os.ReadFile(resultSchema)
+	file, err := os.ReadFile(reporttest.RepoFile(t, reporttest.ResultSchema))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(file, reports.JSONSchema) {
-		t.Error("reports.JSONSchema differs from " + resultSchema)
+		t.Error("reports.JSONSchema differs from " + reporttest.ResultSchema)
 	}
 }
 

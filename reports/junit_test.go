@@ -3,13 +3,12 @@ package reports_test
 import (
 	"bytes"
 	"encoding/xml"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowrun/flowrun/internal/reporttest"
 	"github.com/flowrun/flowrun/reports"
 	"github.com/flowrun/flowrun/runner"
 )
@@ -113,24 +112,16 @@ func TestJUnitGolden(t *testing.T) {
 // TestJUnitValidates checks every report against the strict Ant schema
 // and the lenient Jenkins one, with the real validator.
 func TestJUnitValidates(t *testing.T) {
-	xmllint := requireTool(t, "xmllint")
+	reporttest.RequireTool(t, "xmllint")
 	runs := results()
 	runs["awkward text"] = awkwardResult()
 	for name, r := range runs {
 		for _, perStep := range []bool{false, true} {
-			o := goldenOpts
-			o.PerStep = perStep
-			file := filepath.Join(t.TempDir(), "report.xml")
-			if err := os.WriteFile(file, junitXML(t, r, o), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			for _, xsd := range []string{"testdata/junit-ant.xsd", "testdata/junit-jenkins-10.xsd"} {
-				out, err := exec.Command(xmllint, "--noout", "--schema", xsd, file).CombinedOutput()
-				if err != nil {
-					data, _ := os.ReadFile(file)
-					t.Errorf("%s (per step: %v) against %s: got %v, want valid:\n%s\n%s", name, perStep, xsd, err, out, data)
-				}
-			}
+			t.Run(fmt.Sprintf("%s/per step %v", name, perStep), func(t *testing.T) {
+				o := goldenOpts
+				o.PerStep = perStep
+				reporttest.ValidateJUnit(t, junitXML(t, r, o))
+			})
 		}
 	}
 }
