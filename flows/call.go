@@ -7,7 +7,7 @@ import "gopkg.in/yaml.v3"
 type Call struct{ Request *Request }
 
 func decodeCall(d *decoder, n *yaml.Node, what string) Action {
-	return Call{Request: d.decodeRequest(n, what, nil, nil)}
+	return Call{Request: d.decodeRequest(n, what, d.g.Kinds["call"], nil)}
 }
 
 // Kind returns "call".

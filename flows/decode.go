@@ -16,6 +16,8 @@ type decoder struct {
 	file   string
 	getenv func(string) (string, bool)
 	errs   []error
+	// g is the grammar: the keys each mapping takes.
+	g *Grammar
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return posOf(d.file, n) }
@@ -74,6 +76,22 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key 
 		}
 		fn(k.Value, k, v)
 	}
+	return true
+}
+
+// object walks a mapping with the keys of a grammar object, and reports
+// the required keys it lacks.
+func (d *decoder) object(n *yaml.Node, what string, o *Object, fn func(key string, k, v *yaml.Node)) bool {
+	if !d.fields(n, what, o.Names(), fn) {
+		return false
+	}
+	var required []string
+	for _, k := range o.Keys {
+		if k.Required {
+			required = append(required, k.Name)
+		}
+	}
+	d.require(n, what, required...)
 	return true
 }
 

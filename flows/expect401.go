@@ -15,7 +15,7 @@ type Expect401 struct {
 
 func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
 	a := Expect401{}
-	a.Request = d.decodeRequest(n, what, []string{"omit", "set", "tamper"}, func(key string, _, v *yaml.Node) {
+	a.Request = d.decodeRequest(n, what, d.g.Kinds["expect-401"], func(key string, _, v *yaml.Node) {
 		switch key {
 		case "omit":
 			a.Omit = d.strList(v, what+": omit")

@@ -12,9 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var specKeys = []string{"provider", "description", "base_url", "sandbox", "headers", "vars", "secrets",
-	"auth", "timeout", "requests", "flows"}
-
 // Load reads and checks the spec file at path. getenv looks up the
 // environment for ${NAME} references (os.LookupEnv in the CLI). The error
 // lists every problem found, each as *Error with its place. With an error,
@@ -45,7 +42,7 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec,
 	if err := checkAliases(file, &doc); err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file, getenv: getenv}
+	d := &decoder{file: file, getenv: getenv, g: NewGrammar()}
 	s := d.decodeSpec(doc.Content[0])
 	d.link(s)
 	return s, JoinErrors(d.errs)
@@ -67,7 +64,7 @@ func syntaxError(file string, err error) error {
 
 func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 	s := &Spec{File: d.file, Pos: d.pos(n), Requests: map[string]*Request{}}
-	ok := d.fields(n, "spec", specKeys, func(key string, k, v *yaml.Node) {
+	d.object(n, "spec", d.g.Spec, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "provider":
 			s.Provider = d.str(v, "provider")
@@ -101,9 +98,6 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			s.Flows = d.flows(v)
 		}
 	})
-	if ok {
-		d.require(n, "spec", "provider", "flows")
-	}
 	return s
 }
 
@@ -113,7 +107,7 @@ func (d *decoder) sandbox(n *yaml.Node) *Sandbox {
 		sb.Provider = d.str(n, "sandbox")
 		return sb
 	}
-	d.fields(n, "sandbox", []string{"provider", "token_lifetime", "refresh_lifetime"}, func(key string, _, v *yaml.Node) {
+	d.object(n, "sandbox", d.g.Objects["sandbox"], func(key string, _, v *yaml.Node) {
 		switch key {
 		case "provider":
 			sb.Provider = d.str(v, "sandbox: provider")
@@ -123,13 +117,12 @@ func (d *decoder) sandbox(n *yaml.Node) *Sandbox {
 			sb.RefreshLifetime = d.duration(v, "sandbox: refresh_lifetime")
 		}
 	})
-	d.require(n, "sandbox", "provider")
 	return sb
 }
 
 func (d *decoder) auth(n *yaml.Node) Auth {
 	a := Auth{Pos: d.pos(n)}
-	d.fields(n, "auth", []string{"headers", "query"}, func(key string, _, v *yaml.Node) {
+	d.object(n, "auth", d.g.Objects["auth"], func(key string, _, v *yaml.Node) {
 		switch key {
 		case "headers":
 			a.Headers = d.pairs(v, "auth: headers")
@@ -147,7 +140,7 @@ func (d *decoder) requests(n *yaml.Node, s *Spec) {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name := n.Content[i].Value
-		r := d.decodeRequest(n.Content[i+1], fmt.Sprintf("request %q", name), []string{"rotate"}, nil)
+		r := d.decodeRequest(n.Content[i+1], fmt.Sprintf("request %q", name), d.g.Objects["named request"], nil)
 		if r.Use != "" {
 			d.errs = append(d.errs, Errorf(r.UsePos, "request %q: a named request cannot use another; write its fields out", name))
 		}
@@ -165,7 +158,7 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 	for i, c := range n.Content {
 		f := &Flow{Pos: d.pos(c)}
 		what := fmt.Sprintf("flow %d", i+1)
-		d.fields(c, what, []string{"name", "description", "tags", "rows", "rows_file", "steps"}, func(key string, _, v *yaml.Node) {
+		d.object(c, what, d.g.Objects["flow"], func(key string, _, v *yaml.Node) {
 			switch key {
 			case "name":
 				f.Name = d.str(v, what+": name")
@@ -181,7 +174,6 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 			}
 		})
 		d.checkRows(f, what)
-		d.require(c, what, "name", "steps")
 		if prev, dup := names[f.Name]; dup && f.Name != "" {
 			d.errs = append(d.errs, Errorf(f.Pos, "%s: the name is taken by the flow at line %d; flow names must differ", what, prev.Line))
 		}

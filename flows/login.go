@@ -8,7 +8,7 @@ import "gopkg.in/yaml.v3"
 type Login struct{ Request *Request }
 
 func decodeLogin(d *decoder, n *yaml.Node, what string) Action {
-	return Login{Request: d.decodeRequest(n, what, nil, nil)}
+	return Login{Request: d.decodeRequest(n, what, d.g.Kinds["login"], nil)}
 }
 
 // Kind returns "login".

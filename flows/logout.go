@@ -8,7 +8,7 @@ import "gopkg.in/yaml.v3"
 type Logout struct{ Request *Request }
 
 func decodeLogout(d *decoder, n *yaml.Node, what string) Action {
-	return Logout{Request: d.decodeRequest(n, what, nil, nil)}
+	return Logout{Request: d.decodeRequest(n, what, d.g.Kinds["logout"], nil)}
 }
 
 // Kind returns "logout".

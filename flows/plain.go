@@ -11,7 +11,7 @@ type Plain struct {
 
 func decodePlain(d *decoder, n *yaml.Node, what string) Action {
 	a := Plain{}
-	a.Request = d.decodeRequest(n, what, []string{"auth"}, func(_ string, _, v *yaml.Node) {
+	a.Request = d.decodeRequest(n, what, d.g.Kinds["request"], func(_ string, _, v *yaml.Node) {
 		a.Auth = d.boolean(v, what+": auth")
 	})
 	return a

@@ -8,7 +8,7 @@ import "gopkg.in/yaml.v3"
 type Refresh struct{ Request *Request }
 
 func decodeRefresh(d *decoder, n *yaml.Node, what string) Action {
-	return Refresh{Request: d.decodeRequest(n, what, []string{"rotate"}, nil)}
+	return Refresh{Request: d.decodeRequest(n, what, d.g.Kinds["refresh"], nil)}
 }
 
 // Kind returns "refresh".

@@ -9,16 +9,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// requestKeys are the keys every request-sending step and named request takes.
-var requestKeys = []string{"name", "use", "session", "method", "path", "url", "query", "headers",
-	"json", "form", "body", "capture", "expect", "vars", "timeout", "secrets"}
-
-// decodeRequest decodes the request keys of n. extra is called for keys
-// that only some kinds take.
-func (d *decoder) decodeRequest(n *yaml.Node, what string, extra []string, fn func(key string, k, v *yaml.Node)) *Request {
+// decodeRequest decodes a request with the keys of the grammar object o:
+// a step kind's or a named request's. fn is called for the keys that
+// only some kinds take.
+func (d *decoder) decodeRequest(n *yaml.Node, what string, o *Object, fn func(key string, k, v *yaml.Node)) *Request {
 	r := &Request{Pos: d.pos(n)}
-	known := append(append([]string{}, requestKeys...), extra...)
-	d.fields(n, what, known, func(key string, k, v *yaml.Node) {
+	d.object(n, what, o, func(key string, k, v *yaml.Node) {
 		at := what + ": " + key
 		switch key {
 		case "name":
@@ -104,7 +100,7 @@ func (d *decoder) captures(n *yaml.Node, what string) []Capture {
 		c := Capture{Pos: d.pos(v), Name: k.Value}
 		if v.Kind == yaml.MappingNode {
 			at := what + ": " + k.Value
-			d.fields(v, at, []string{"from", "secret"}, func(key string, _, fv *yaml.Node) {
+			d.object(v, at, d.g.Objects["capture source"], func(key string, _, fv *yaml.Node) {
 				switch key {
 				case "from":
 					c.Source = d.str(fv, at+": from")
@@ -112,7 +108,6 @@ func (d *decoder) captures(n *yaml.Node, what string) []Capture {
 					c.Public = !d.boolean(fv, at+": secret")
 				}
 			})
-			d.require(v, at, "from")
 		} else {
 			c.Source = d.str(v, what+": "+k.Value)
 		}
@@ -163,7 +158,7 @@ func (d *decoder) secrets(n *yaml.Node, what string) (vars []string, fields []Se
 // expect decodes `expect: {status, assert}`.
 func (d *decoder) expect(n *yaml.Node, what string) Expect {
 	var e Expect
-	d.fields(n, what, []string{"status", "assert"}, func(key string, _, v *yaml.Node) {
+	d.object(n, what, d.g.Objects["expect"], func(key string, _, v *yaml.Node) {
 		switch key {
 		case "status":
 			e.Status, e.StatusPos = d.ints(v, what+": status"), d.pos(v)

@@ -65,7 +65,7 @@ func (d *decoder) rowsFile(n *yaml.Node, what string) []Row {
 			d.errs = append(d.errs, err)
 			return nil
 		}
-		sub := &decoder{file: path, getenv: d.getenv}
+		sub := &decoder{file: path, getenv: d.getenv, g: d.g}
 		rows := sub.rows(doc.Content[0], what)
 		d.errs = append(d.errs, sub.errs...)
 		return rows

@@ -14,12 +14,11 @@ type Wait struct {
 func decodeWait(d *decoder, n *yaml.Node, what string) Action {
 	if n.Kind == yaml.MappingNode {
 		var w Wait
-		d.fields(n, what, []string{"name", "duration"}, func(key string, _, v *yaml.Node) {
+		d.object(n, what, d.g.Kinds["wait"], func(key string, _, v *yaml.Node) {
 			if key == "duration" {
 				w.Duration = d.duration(v, what+": duration")
 			}
 		})
-		d.require(n, what, "duration")
 		return w
 	}
 	return Wait{Duration: d.duration(n, what)}

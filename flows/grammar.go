@@ -1,0 +1,192 @@
+package flows
+
+import "slices"
+
+// Type is the kind of value a key of a spec takes.
+type Type string
+
+// The types of values.
+const (
+	// TString is text, with ${ENV} expanded when the spec is loaded.
+	TString Type = "string"
+	// TTemplate is text with {{ expression }} parts, evaluated when the step runs.
+	TTemplate Type = "template"
+	// TDuration is a Go duration: 500ms, 2s, 1m.
+	TDuration Type = "duration"
+	// TBool is true or false.
+	TBool Type = "boolean"
+	// TStatus is an HTTP status code, or a list of them.
+	TStatus Type = "status"
+	// TStrings is a list of strings; a single string is a list of one.
+	TStrings Type = "strings"
+	// TPairs maps names to templates; null removes the name.
+	TPairs Type = "pairs"
+	// TAny is any YAML value: a JSON body, a row's values.
+	TAny Type = "any"
+	// TObject is a mapping with the keys of Key.Object.
+	TObject Type = "object"
+	// TList is a list of mappings with the keys of Key.Object.
+	TList Type = "list"
+	// TMapOf maps names to mappings with the keys of Key.Object.
+	TMapOf Type = "map"
+	// TSteps is a list of steps, each a mapping with one key: its kind.
+	TSteps Type = "steps"
+	// TOneOf is one of the types in Key.OneOf.
+	TOneOf Type = "oneOf"
+)
+
+// Key describes one key of a mapping in a spec.
+type Key struct {
+	Name     string
+	Type     Type
+	Required bool
+	// Description says what the key means, in a sentence or two.
+	Description string
+	// Example is a value as a spec would write it.
+	Example any
+	// Enum lists the values allowed, if the key takes only some.
+	Enum []string
+	// Object holds the keys of a TObject, a TList's items or a TMapOf's values.
+	Object *Object
+	// OneOf lists the shapes a TOneOf key takes.
+	OneOf []Key
+}
+
+// Object is a mapping of a spec: the spec itself, a flow, a step kind.
+type Object struct {
+	Name        string
+	Description string
+	Keys        []Key
+}
+
+// Names returns the object's keys in order.
+func (o *Object) Names() []string {
+	out := make([]string, len(o.Keys))
+	for i, k := range o.Keys {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Key returns the key named name.
+func (o *Object) Key(name string) (Key, bool) {
+	i := slices.IndexFunc(o.Keys, func(k Key) bool { return k.Name == name })
+	if i < 0 {
+		return Key{}, false
+	}
+	return o.Keys[i], true
+}
+
+// Grammar describes every key a spec may hold: its type, whether it is
+// required, what it means and an example. The decoder checks keys against
+// it, `flowrun schema` writes it as a JSON Schema, and the reference doc's
+// key tables are generated from it, so none of them can drift.
+type Grammar struct {
+	Spec *Object
+	// Kinds are the step kinds, by key, each with the keys its body takes.
+	Kinds map[string]*Object
+	// Objects are every mapping of the grammar, by name, for lookups.
+	Objects map[string]*Object
+}
+
+// NewGrammar returns the grammar of a spec.
+func NewGrammar() *Grammar {
+	g := &Grammar{Kinds: map[string]*Object{}, Objects: map[string]*Object{}}
+	expect := &Object{Name: "expect", Description: "What a response must satisfy.", Keys: []Key{
+		{Name: "status", Type: TStatus, Description: "the accepted status code or codes; default: the kind's (any 2xx, or 401 for expect-401)", Example: []any{200, 201}},
+		{Name: "assert", Type: TStrings, Description: "expressions that must all be true: `json(\"user.id\") == id`, `status < 500`", Example: []any{`json("email") == username`}},
+	}}
+	capture := &Object{Name: "capture source", Description: "Where a captured value comes from, and whether it is a secret.", Keys: []Key{
+		{Name: "from", Type: TString, Required: true, Description: "a gjson path into the JSON body, or `header:NAME`, `cookie:NAME`, `status`", Example: "credentials.identityId"},
+		{Name: "secret", Type: TBool, Description: "false keeps a value a login or refresh captures readable (an id); true by default for their captures", Example: false},
+	}}
+	captureKey := Key{Name: "capture", Type: TMapOf, Description: "values to keep: name → a gjson path, `header:NAME`, `cookie:NAME`, `status`, or `{from: ..., secret: false}`",
+		Example: map[string]any{"token": "credentials.token"}, Object: capture}
+	common := []Key{
+		{Name: "name", Type: TString, Description: "the step's name in reports (default: its kind)", Example: "read profile"},
+		{Name: "use", Type: TString, Description: "a named request under `requests` whose keys this step starts from", Example: "login"},
+		{Name: "session", Type: TString, Description: "the session the step belongs to (default `default`); sessions hold separate credentials and cookies", Example: "admin"},
+		{Name: "method", Type: TString, Description: "the HTTP method; default GET, or POST when there is a body", Example: "POST",
+			Enum: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}},
+		{Name: "path", Type: TTemplate, Description: "joined to `base_url`; may hold a query string", Example: "/api/members/{{id}}"},
+		{Name: "url", Type: TTemplate, Description: "an absolute URL instead of `path`", Example: "https://auth.example.com/token"},
+		{Name: "query", Type: TPairs, Description: "query parameters", Example: map[string]any{"page": "1"}},
+		{Name: "headers", Type: TPairs, Description: "request headers; they win over the spec's `headers` and over `auth`; null leaves one out", Example: map[string]any{"Accept": "application/json"}},
+		{Name: "json", Type: TAny, Description: "a JSON body whose strings are templates; sets `Content-Type: application/json`", Example: map[string]any{"username": "{{username}}"}},
+		{Name: "form", Type: TPairs, Description: "a form body (`application/x-www-form-urlencoded`)", Example: map[string]any{"grant_type": "password"}},
+		{Name: "body", Type: TTemplate, Description: "a raw body, sent as written (e.g. malformed JSON to test a 400)", Example: `{"broken":`},
+		captureKey,
+		{Name: "expect", Type: TObject, Description: "`status` (a code or a list) and `assert` (a list of expressions)", Object: expect},
+		{Name: "vars", Type: TPairs, Description: "variables set before the request is built", Example: map[string]any{"old_token": "{{token}}"}},
+		{Name: "timeout", Type: TDuration, Description: "this step's time limit", Example: "5s"},
+		{Name: "secrets", Type: TStrings, Description: "fields of this request whose values are never shown: `header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`",
+			Example: []any{"json:device.uuid", "header:X-Device-Key"}},
+	}
+	rotate := Key{Name: "rotate", Type: TStrings, Description: "credentials a refresh must replace with new values", Example: []any{"token", "refresh_token"}}
+	kind := func(name, desc string, extra ...Key) *Object {
+		return &Object{Name: name, Description: desc, Keys: append(slices.Clip(common), extra...)}
+	}
+	g.Kinds["login"] = kind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.")
+	g.Kinds["call"] = kind("call", "An authenticated request: the session's credentials are attached; needs a live session. Default status: any 2xx.")
+	g.Kinds["expect-401"] = kind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: 401.",
+		Key{Name: "omit", Type: TStrings, Description: "credential headers or query parameters (names from `auth`) to leave out; `all` leaves out every one", Example: []any{"Authorization"}},
+		Key{Name: "set", Type: TPairs, Description: "credential name → template, sent instead of the session's value", Example: map[string]any{"Authorization": "Bearer not-a-token"}},
+		Key{Name: "tamper", Type: TStrings, Description: "credentials sent with one character changed near the end (inside a JWT's signature)", Example: []any{"Authorization"}})
+	g.Kinds["refresh"] = kind("refresh", "Exchanges the refresh token (`requests.refresh` by default); its captures replace the session's credentials. Default status: any 2xx.", rotate)
+	g.Kinds["logout"] = kind("logout", "Ends the session (`requests.logout` by default); later calls in the session are spec errors. Default status: any 2xx.")
+	g.Kinds["request"] = kind("request", "A plain request for everything else: public endpoints, error cases. Default status: any 2xx.",
+		Key{Name: "auth", Type: TBool, Description: "attach the session's credentials", Example: true})
+	g.Kinds["wait"] = &Object{Name: "wait", Description: "Pauses the flow: `wait: 2s` or `wait: {duration: 2s}`.", Keys: []Key{
+		{Name: "name", Type: TString, Description: "the step's name in reports", Example: "let the token expire"},
+		{Name: "duration", Type: TDuration, Required: true, Description: "how long to pause; `${ENV:-default}` works, `{{ }}` does not", Example: "2s"},
+	}}
+	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotate)}
+	sandbox := &Object{Name: "sandbox", Description: "The embedded simulator a spec runs against when its base URL is empty.", Keys: []Key{
+		{Name: "provider", Type: TString, Required: true, Description: "the simulator", Example: "openloyalty", Enum: []string{"amplifi", "cardlytics", "mic", "openloyalty"}},
+		{Name: "token_lifetime", Type: TDuration, Description: "its access tokens' lifetime, to test expiry quickly", Example: "1s"},
+		{Name: "refresh_lifetime", Type: TDuration, Description: "its refresh tokens' lifetime", Example: "10s"},
+	}}
+	auth := &Object{Name: "auth", Description: "How a session's captured credentials go onto authenticated requests.", Keys: []Key{
+		{Name: "headers", Type: TPairs, Description: "headers made from the captured credentials", Example: map[string]any{"Authorization": "Bearer {{token}}"}},
+		{Name: "query", Type: TPairs, Description: "query parameters made from the captured credentials", Example: map[string]any{"access_token": "{{token}}"}},
+	}}
+	flow := &Object{Name: "flow", Description: "A named sequence of steps, run in order.", Keys: []Key{
+		{Name: "name", Type: TString, Required: true, Description: "unique within the spec", Example: "member login and profile"},
+		{Name: "description", Type: TString, Description: "free text", Example: "a member logs in and reads their profile"},
+		{Name: "tags", Type: TStrings, Description: "for `--tags` and `--skip-tags`", Example: []any{"smoke"}},
+		{Name: "rows", Type: TAny, Description: "a list of mappings: the flow runs once per row, with the row's keys as variables", Example: []any{map[string]any{"name": "internet", "channel": "internet"}}},
+		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
+		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
+	}}
+	g.Spec = &Object{Name: "spec", Description: "A flowrun spec: one API provider's auth flows.", Keys: []Key{
+		{Name: "provider", Type: TString, Required: true, Description: "the provider's name, shown in reports", Example: "openloyalty"},
+		{Name: "description", Type: TString, Description: "free text", Example: "member login, refresh and logout"},
+		{Name: "base_url", Type: TString, Description: "the API's root; step paths are joined to it. Usually `${NAME:-}` so an environment variable points it at a deployment. Required unless `sandbox` is set", Example: "${API_BASE_URL:-https://api.example.com}"},
+		{Name: "sandbox", Type: TOneOf, Description: "the embedded simulator to run against when `base_url` is empty: `sandbox: mic`, or `{provider: mic, token_lifetime: 2s}`", Example: "openloyalty",
+			OneOf: []Key{{Type: TString, Enum: sandbox.Keys[0].Enum}, {Type: TObject, Object: sandbox}}},
+		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
+		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
+		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
+		{Name: "auth", Type: TObject, Description: "how the session's credentials are attached to authenticated requests", Object: auth},
+		{Name: "timeout", Type: TDuration, Description: "time limit of each step (default 30s, or `--timeout`)", Example: "10s"},
+		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
+		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
+	}}
+	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture} {
+		g.Objects[o.Name] = o
+	}
+	for _, o := range g.Kinds {
+		g.Objects["step "+o.Name] = o
+	}
+	return g
+}
+
+// KindNames returns the step kinds' keys, sorted.
+func (g *Grammar) KindNames() []string {
+	out := make([]string, 0, len(g.Kinds))
+	for k := range g.Kinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
