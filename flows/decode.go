@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,6 +19,12 @@ type decoder struct {
 	errs   []error
 	// g is the grammar: the keys each mapping takes.
 	g *Grammar
+	// unset records the ${NAME} references to unset variables, by name.
+	unset map[string][]Pos
+	// deps are the files the spec reads besides itself.
+	deps []string
+	// included are the files being included, against cycles.
+	included []string
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return posOf(d.file, n) }
@@ -120,7 +127,12 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 		return ""
 	}
 	s, err := expandEnv(n.Value, d.getenv)
-	if err != nil {
+	var unset errUnset
+	switch {
+	case errors.As(err, &unset):
+		// Reported once per variable when the whole spec is read.
+		d.unset[unset.name] = append(d.unset[unset.name], d.pos(n))
+	case err != nil:
 		d.errorf(n, "%s: %v", what, err)
 	}
 	return s

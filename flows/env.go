@@ -43,7 +43,7 @@ func expandEnv(s string, getenv func(string) (string, bool)) (string, error) {
 			b.WriteString(def)
 		case ok:
 		default:
-			return "", fmt.Errorf("environment variable %s is not set; set it or give a default: ${%s:-value}", name, name)
+			return "", errUnset{name: name}
 		}
 		i += end
 	}

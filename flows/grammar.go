@@ -108,7 +108,8 @@ func NewGrammar() *Grammar {
 		{Name: "session", Type: TString, Description: "the session the step belongs to (default `default`); sessions hold separate credentials and cookies", Example: "admin"},
 		{Name: "method", Type: TString, Description: "the HTTP method; default GET, or POST when there is a body", Example: "POST",
 			Enum: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}},
-		{Name: "path", Type: TTemplate, Description: "joined to `base_url`; may hold a query string", Example: "/api/members/{{id}}"},
+		{Name: "server", Type: TString, Description: "a server named under `servers` to send to, instead of `base_url`", Example: "short"},
+		{Name: "path", Type: TTemplate, Description: "joined to `base_url` (or the step's `server`); may hold a query string", Example: "/api/members/{{id}}"},
 		{Name: "url", Type: TTemplate, Description: "an absolute URL instead of `path`", Example: "https://auth.example.com/token"},
 		{Name: "query", Type: TPairs, Description: "query parameters", Example: map[string]any{"page": "1"}},
 		{Name: "headers", Type: TPairs, Description: "request headers; they win over the spec's `headers` and over `auth`; null leaves one out", Example: map[string]any{"Accept": "application/json"}},
@@ -150,6 +151,34 @@ func NewGrammar() *Grammar {
 		{Name: "headers", Type: TPairs, Description: "headers made from the captured credentials", Example: map[string]any{"Authorization": "Bearer {{token}}"}},
 		{Name: "query", Type: TPairs, Description: "query parameters made from the captured credentials", Example: map[string]any{"access_token": "{{token}}"}},
 	}}
+	envFile := Key{Name: "env_file", Type: TStrings, Description: "dotenv files (NAME=value lines), relative to the spec, whose values `${NAME}` reads; a missing file is an error",
+		Example: ".env"}
+	server := &Object{Name: "server", Description: "Another server the spec's steps can send to: a URL, or an embedded simulator when the URL is empty.", Keys: []Key{
+		{Name: "url", Type: TString, Description: "the server's root URL; usually `${NAME:-}`", Example: "${SHORT_URL:-}"},
+		{Name: "sandbox", Type: TOneOf, Description: "the embedded simulator to start when `url` is empty", Example: map[string]any{"provider": "openloyalty", "token_lifetime": "1s"},
+			OneOf: []Key{{Type: TString, Enum: sandbox.Keys[0].Enum}, {Type: TObject, Object: sandbox}}},
+	}}
+	servers := Key{Name: "servers", Type: TMapOf, Description: "other servers by name, each a URL or `{url, sandbox}`; a step picks one with `server: NAME`",
+		Example: map[string]any{"short": map[string]any{"sandbox": map[string]any{"provider": "openloyalty", "token_lifetime": "1s"}}}, Object: server}
+	environment := &Object{Name: "environment", Description: "A named environment, chosen with `--env NAME`: what it sets replaces the spec's.", Keys: []Key{
+		{Name: "base_url", Type: TString, Description: "the API's root in this environment", Example: "https://staging.example.com"},
+		{Name: "vars", Type: TPairs, Description: "variables that replace the spec's of the same name, or add to them", Example: map[string]any{"username": "qa-staging"}},
+		servers,
+		envFile,
+	}}
+	include := Key{Name: "include", Type: TStrings, Description: "files of shared parts (vars, secrets, headers, auth, requests, servers), relative to this file; what this file defines itself wins",
+		Example: []any{"shared/login.yaml"}}
+	fragment := &Object{Name: "fragment", Description: "A file of parts that specs share with `include`.", Keys: []Key{
+		{Name: "description", Type: TString, Description: "free text", Example: "the login every spec of this API uses"},
+		include,
+		{Name: "vars", Type: TPairs, Description: "variables; the including spec's of the same name win", Example: map[string]any{"username": "${API_USER:-alice}"}},
+		{Name: "secrets", Type: TStrings, Description: "variables and request fields whose values are never shown", Example: []any{"password"}},
+		{Name: "headers", Type: TPairs, Description: "headers sent on every request", Example: map[string]any{"Accept": "application/json"}},
+		{Name: "auth", Type: TObject, Description: "how the session's credentials are attached", Object: auth},
+		{Name: "timeout", Type: TDuration, Description: "time limit of each step", Example: "10s"},
+		{Name: "requests", Type: TMapOf, Description: "named requests, such as the login", Object: named},
+		servers,
+	}}
 	flow := &Object{Name: "flow", Description: "A named sequence of steps, run in order.", Keys: []Key{
 		{Name: "name", Type: TString, Required: true, Description: "unique within the spec", Example: "member login and profile"},
 		{Name: "description", Type: TString, Description: "free text", Example: "a member logs in and reads their profile"},
@@ -164,6 +193,11 @@ func NewGrammar() *Grammar {
 		{Name: "base_url", Type: TString, Description: "the API's root; step paths are joined to it. Usually `${NAME:-}` so an environment variable points it at a deployment. Required unless `sandbox` is set", Example: "${API_BASE_URL:-https://api.example.com}"},
 		{Name: "sandbox", Type: TOneOf, Description: "the embedded simulator to run against when `base_url` is empty: `sandbox: mic`, or `{provider: mic, token_lifetime: 2s}`", Example: "openloyalty",
 			OneOf: []Key{{Type: TString, Enum: sandbox.Keys[0].Enum}, {Type: TObject, Object: sandbox}}},
+		servers,
+		{Name: "environments", Type: TMapOf, Description: "named environments (`--env NAME`), each setting its own `base_url`, `vars`, `servers` and `env_file`", Object: environment,
+			Example: map[string]any{"staging": map[string]any{"base_url": "https://staging.example.com"}}},
+		envFile,
+		include,
 		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
 		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
@@ -172,7 +206,7 @@ func NewGrammar() *Grammar {
 		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
 		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
 	}}
-	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture} {
+	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture, server, environment, fragment} {
 		g.Objects[o.Name] = o
 	}
 	for _, o := range g.Kinds {

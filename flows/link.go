@@ -38,8 +38,15 @@ func (Logout) defaultUse() string  { return "logout" }
 // link resolves each step's `use`, fills defaults and checks what spans
 // several parts of the spec: names, credentials and session order.
 func (d *decoder) link(s *Spec) {
-	if s.BaseURL == "" && s.Sandbox == nil {
+	// A base URL from an unset variable is that variable's problem, said once.
+	if s.BaseURL == "" && s.Sandbox == nil && !slices.ContainsFunc(s.BaseURLEnv, d.isUnset) {
 		d.errs = append(d.errs, Errorf(s.Pos, "spec: base_url is empty and no sandbox is named; set base_url, e.g. ${API_BASE_URL:-https://api.example.com}"))
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Servers)) {
+		sv := s.Servers[name]
+		if sv.URL == "" && sv.Sandbox == nil && !slices.ContainsFunc(sv.URLEnv, d.isUnset) {
+			d.errs = append(d.errs, Errorf(sv.Pos, "servers: %s: the URL is empty and no sandbox is named; give url: or sandbox:", name))
+		}
 	}
 	for name, r := range s.Requests {
 		d.checkRequest(s, r, fmt.Sprintf("request %q", name), false)
@@ -87,6 +94,10 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 		d.errs = append(d.errs, Errorf(st.Pos, "%s: no path; give path: /..., url: or use: a named request%s", what, hint))
 	}
 	d.checkRequest(s, r, what, true)
+	if r.Server != "" && s.Servers[r.Server] == nil {
+		d.errs = append(d.errs, Errorf(r.ServerPos, "%s: server: no server named %q%s; servers: %s", what, r.Server,
+			didYouMean(r.Server, keys(s.Servers)), listOrNone(keys(s.Servers))))
+	}
 	if e := snd.Effect(); (e == Start || e == Rotate) && len(r.Capture) == 0 {
 		d.errs = append(d.errs, Errorf(st.Pos, "%s: a %s must capture the session's credentials; add capture: {token: path.to.token}", what, snd.Kind()))
 	}
@@ -106,6 +117,8 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 		}
 	}
 }
+
+func (d *decoder) isUnset(name string) bool { return len(d.unset[name]) > 0 }
 
 // checkRequest checks what a request says about itself.
 func (d *decoder) checkRequest(s *Spec, r *Request, what string, final bool) {

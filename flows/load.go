@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 
@@ -18,15 +17,16 @@ import (
 // a non-nil spec holds what could be decoded: enough to look for more
 // problems (runner.Compile), never to run.
 func Load(path string, getenv func(string) (string, bool)) (*Spec, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data, getenv)
+	return LoadWith(path, Options{Getenv: getenv})
 }
 
 // Parse checks and decodes a spec from data; file names it in errors.
 func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec, error) {
+	return ParseWith(file, data, Options{Getenv: getenv})
+}
+
+// ParseWith checks and decodes a spec from data, as Parse does, with options.
+func ParseWith(file string, data []byte, o Options) (*Spec, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -42,9 +42,14 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec,
 	if err := checkAliases(file, &doc); err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file, getenv: getenv, g: NewGrammar()}
+	d := &decoder{file: file, g: NewGrammar(), unset: map[string][]Pos{}, included: []string{file}}
+	d.getenv = o.lookup(d.specEnvFiles(doc.Content[0], o.Env))
 	s := d.decodeSpec(doc.Content[0])
+	d.applyEnvironment(s, o.Env)
+	d.applyVars(s, o.Vars)
+	d.reportUnset(s, o.Lenient)
 	d.link(s)
+	s.Deps = d.deps
 	return s, JoinErrors(d.errs)
 }
 
@@ -64,6 +69,7 @@ func syntaxError(file string, err error) error {
 
 func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 	s := &Spec{File: d.file, Pos: d.pos(n), Requests: map[string]*Request{}}
+	var includes *yaml.Node
 	d.object(n, "spec", d.g.Spec, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "provider":
@@ -96,8 +102,19 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			d.requests(v, s)
 		case "flows":
 			s.Flows = d.flows(v)
+		case "servers":
+			s.Servers = d.servers(v, "servers")
+		case "environments":
+			s.Environments = d.environments(v)
+		case "env_file":
+			d.strList(v, "env_file") // read before the rest: see specEnvFiles
+		case "include":
+			includes = v
 		}
 	})
+	if includes != nil {
+		d.include(s, includes, "include")
+	}
 	return s
 }
 

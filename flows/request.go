@@ -23,6 +23,8 @@ func (d *decoder) decodeRequest(n *yaml.Node, what string, o *Object, fn func(ke
 			r.Use, r.UsePos = d.str(v, at), d.pos(v)
 		case "session":
 			r.Session = d.str(v, at)
+		case "server":
+			r.Server, r.ServerPos = d.str(v, at), d.pos(v)
 		case "method":
 			r.Method = strings.ToUpper(d.str(v, at))
 			if !validMethod(r.Method) {
@@ -73,6 +75,9 @@ func (d *decoder) decodeRequest(n *yaml.Node, what string, o *Object, fn func(ke
 	}
 	if r.Path != nil && r.URL != nil {
 		d.errorf(n, "%s: give path (joined to base_url) or url (absolute), not both", what)
+	}
+	if r.URL != nil && r.Server != "" {
+		d.errorf(n, "%s: give server (with a path) or url (absolute), not both", what)
 	}
 	return r
 }
@@ -190,6 +195,9 @@ func merge(base, r *Request, checks bool) *Request {
 	out.Pos, out.Use, out.UsePos = r.Pos, r.Use, r.UsePos
 	if r.Session != "" {
 		out.Session = r.Session
+	}
+	if r.Server != "" {
+		out.Server, out.ServerPos = r.Server, r.ServerPos
 	}
 	if r.Method != "" {
 		out.Method = r.Method

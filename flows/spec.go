@@ -32,6 +32,38 @@ type Spec struct {
 	// steps reuse with `use`.
 	Requests map[string]*Request
 	Flows    []*Flow
+	// Servers are the other servers steps may send to, by name.
+	Servers map[string]*Server
+	// Environments are the spec's named environments, by name; Env is
+	// the one applied, if any.
+	Environments map[string]*Environment
+	Env          string
+	// Unset lists the ${NAME} references to unset variables, when loaded
+	// with Options.Lenient.
+	Unset []Unset
+	// Deps are the files the spec read besides itself: env files,
+	// includes, rows files.
+	Deps []string
+}
+
+// Server is another server a spec's steps can send to: a URL, or an
+// embedded simulator when the URL is empty.
+type Server struct {
+	Pos     Pos
+	Name    string
+	URL     string
+	URLEnv  []string
+	Sandbox *Sandbox
+}
+
+// Environment is a named set of settings, chosen with --env, that
+// replaces the spec's own.
+type Environment struct {
+	Pos     Pos
+	Name    string
+	BaseURL *string
+	Vars    []Pair
+	Servers map[string]*Server
 }
 
 // Pair is a name and a (template) value with its place, such as a header.
@@ -143,6 +175,10 @@ type Request struct {
 	Use     string
 	UsePos  Pos
 	Session string
+	// Server names the server under Spec.Servers the request goes to;
+	// empty means the base URL.
+	Server    string
+	ServerPos Pos
 	Method  string
 	Path    *Text
 	URL     *Text

@@ -37,7 +37,7 @@ func (f *flowRun) render(ctx context.Context, sp *stepPlan, s *session, env map[
 	}
 	raw := target
 	if !sp.abs {
-		raw = strings.TrimRight(f.plan.BaseURL, "/") + "/" + strings.TrimLeft(target, "/")
+		raw = strings.TrimRight(f.plan.base(sp.req.Server), "/") + "/" + strings.TrimLeft(target, "/")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {

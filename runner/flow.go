@@ -61,6 +61,9 @@ func (f *flowRun) run(ctx context.Context) {
 	f.red = newRedactor(f.cfg.ShowSecrets, f.cfg.SecretKey)
 	// Known before the first request: an error may quote the base URL.
 	f.red.learnURLText(f.plan.BaseURL)
+	for _, t := range f.plan.Servers {
+		f.red.learnURLText(t.URL)
+	}
 	if ctx.Err() != nil {
 		f.notRun("the run was interrupted before this flow began")
 		return

@@ -19,12 +19,30 @@ type Plan struct {
 	BaseURL string
 	// Sandbox names the embedded simulator BaseURL points at, if any.
 	Sandbox string
+	// Servers are the spec's other servers by name; Compile takes their
+	// URLs from the spec, and the caller may point one at a sandbox.
+	Servers map[string]*Target
 
 	vars        []pairPlan
 	headers     []pairPlan
 	authHeaders []pairPlan
 	authQuery   []pairPlan
 	flows       []*flowPlan
+}
+
+// Target is where a server's requests go.
+type Target struct {
+	URL string
+	// Sandbox names the embedded simulator URL points at, if any.
+	Sandbox string
+}
+
+// base returns the root URL of a server: the base URL when name is empty.
+func (p *Plan) base(name string) string {
+	if t, ok := p.Servers[name]; ok && name != "" {
+		return t.URL
+	}
+	return p.BaseURL
 }
 
 type pairPlan struct {
@@ -90,7 +108,10 @@ func (c *compiler) pairs(ps []flows.Pair, what string, sc *scope) []pairPlan {
 // problem, each with its place.
 func Compile(spec *flows.Spec) (*Plan, error) {
 	c := &compiler{}
-	p := &Plan{Spec: spec, BaseURL: spec.BaseURL}
+	p := &Plan{Spec: spec, BaseURL: spec.BaseURL, Servers: map[string]*Target{}}
+	for name, sv := range spec.Servers {
+		p.Servers[name] = &Target{URL: sv.URL}
+	}
 	sc := newScope()
 	for _, v := range spec.Vars {
 		p.vars = append(p.vars, pairPlan{name: v.Name, tpl: c.template(v.Value, v.Pos, "vars: "+v.Name, sc)})

@@ -47,8 +47,18 @@ type SpecResult struct {
 	// BaseURLEnv names the environment variables that set the base URL.
 	BaseURLEnv []string `json:"base_url_env,omitempty"`
 	// Sandbox names the embedded simulator the spec ran against, if any.
-	Sandbox string       `json:"sandbox,omitempty"`
-	Flows   []FlowResult `json:"flows"`
+	Sandbox string `json:"sandbox,omitempty"`
+	// Servers are the spec's other servers, in name order.
+	Servers []ServerResult `json:"servers,omitempty"`
+	Flows   []FlowResult   `json:"flows"`
+}
+
+// ServerResult is where one of a spec's other servers was.
+type ServerResult struct {
+	Name string `json:"name"`
+	// URL is the server's root, with any password in it masked.
+	URL     string `json:"url"`
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // FlowResult is the outcome of one flow, or of one row of a data-driven flow.

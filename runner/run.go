@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"crypto/rand"
+	"maps"
+	"slices"
 	"net/http"
 	"time"
 
@@ -57,6 +59,10 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 		sr := &res.Specs[i]
 		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: maskBaseURL(p.BaseURL, &cfg),
 			BaseURLEnv: p.Spec.BaseURLEnv, Sandbox: p.Sandbox}
+		for _, name := range slices.Sorted(maps.Keys(p.Servers)) {
+			t := p.Servers[name]
+			sr.Servers = append(sr.Servers, ServerResult{Name: name, URL: maskBaseURL(t.URL, &cfg), Sandbox: t.Sandbox})
+		}
 		var picked []flowInstance
 		for _, fp := range p.flows {
 			for _, in := range instances(fp) {
