@@ -172,10 +172,10 @@ requests:
   profile: {path: /own-profile}
 flows: [{name: f, steps: [{login: {}}, {call: {use: profile}}]}]
 `,
-		"bad.yaml": "provider: p\nbase_url: http://h\ninclude: [broken.yaml]\nflows: [{name: f, steps: [{wait: 1s}]}]\n",
+		"bad.yaml":    "provider: p\nbase_url: http://h\ninclude: [broken.yaml]\nflows: [{name: f, steps: [{wait: 1s}]}]\n",
 		"broken.yaml": "vars: {a: b}\nrequests:\n  login: {method: POST, pth: /x}\n",
-		"loop.yaml": "provider: p\nbase_url: http://h\ninclude: [loop2.yaml]\nflows: [{name: f, steps: [{wait: 1s}]}]\n",
-		"loop2.yaml": "include: [loop.yaml]\n",
+		"loop.yaml":   "provider: p\nbase_url: http://h\ninclude: [loop2.yaml]\nflows: [{name: f, steps: [{wait: 1s}]}]\n",
+		"loop2.yaml":  "include: [loop.yaml]\n",
 	})
 	s, err := flows.LoadWith(filepath.Join(dir, "s.yaml"), flows.Options{})
 	if err != nil {

@@ -179,11 +179,11 @@ type Request struct {
 	// empty means the base URL.
 	Server    string
 	ServerPos Pos
-	Method  string
-	Path    *Text
-	URL     *Text
-	Query   []Pair
-	Headers []Pair
+	Method    string
+	Path      *Text
+	URL       *Text
+	Query     []Pair
+	Headers   []Pair
 	// JSON is the body as plain data whose strings are templates.
 	JSON    any
 	JSONPos Pos

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"maps"
-	"slices"
 	"net/http"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
