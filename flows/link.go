@@ -51,13 +51,14 @@ func (d *decoder) link(s *Spec) {
 	for name, r := range s.Requests {
 		d.checkRequest(s, r, fmt.Sprintf("request %q", name), false)
 	}
+	s.StaticAuth = staticAuth(s)
 	for _, f := range s.Flows {
 		for i, st := range f.Steps {
 			if snd, ok := st.Action.(Sender); ok {
 				d.linkStep(s, st, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name))
 			}
 		}
-		d.checkSessions(f)
+		d.checkSessions(f, s.StaticAuth)
 	}
 	d.checkSecrets(s)
 }
@@ -141,7 +142,7 @@ func (d *decoder) checkRequest(s *Spec, r *Request, what string, final bool) {
 
 // checkSessions walks a flow's steps in order and reports calls made
 // before a login or after a logout in the same session.
-func (d *decoder) checkSessions(f *Flow) {
+func (d *decoder) checkSessions(f *Flow, static bool) {
 	type state struct {
 		live  bool
 		ended int // line of the logout that ended it
@@ -159,7 +160,7 @@ func (d *decoder) checkSessions(f *Flow) {
 			sessions[name] = ss
 		}
 		what := fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name)
-		if snd.Credentials().NeedSession && !ss.live {
+		if snd.Credentials().NeedSession && !ss.live && !(static && ss.ended == 0) {
 			if ss.ended > 0 {
 				d.errs = append(d.errs, Errorf(st.Pos, "%s: session %q was logged out at line %d; log in again first, or write expect-401 to check the old credentials are refused", what, name, ss.ended))
 			} else {

@@ -219,7 +219,7 @@ func merge(base, r *Request, checks bool) *Request {
 	if !checks {
 		out.Capture, out.Expect, out.Rotate = nil, Expect{}, nil
 	}
-	out.Capture = append(append([]Capture{}, out.Capture...), r.Capture...)
+	out.Capture = mergeCaptures(out.Capture, r.Capture)
 	if r.Expect.Status != nil {
 		out.Expect.Status, out.Expect.StatusPos = r.Expect.Status, r.Expect.StatusPos
 	}
@@ -256,8 +256,9 @@ func mergePairs(base, over []Pair) []Pair {
 	return out
 }
 
-// mergeJSON lays over onto base: objects merge key by key, anything else
-// is replaced.
+// mergeJSON lays over onto base: objects merge key by key, a null removes
+// the key, anything else is replaced. (To send a JSON null in a step that
+// uses a named request, write "{{nil}}".)
 func mergeJSON(base, over any) any {
 	bm, ok1 := base.(map[string]any)
 	om, ok2 := over.(map[string]any)
@@ -266,7 +267,20 @@ func mergeJSON(base, over any) any {
 	}
 	out := maps.Clone(bm)
 	for k, v := range om {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
 		out[k] = mergeJSON(bm[k], v)
 	}
 	return out
+}
+
+// mergeCaptures adds a step's captures to a named request's: one of the
+// same name replaces the named request's.
+func mergeCaptures(base, over []Capture) []Capture {
+	out := slices.DeleteFunc(slices.Clone(base), func(c Capture) bool {
+		return slices.ContainsFunc(over, func(o Capture) bool { return o.Name == c.Name })
+	})
+	return append(out, over...)
 }

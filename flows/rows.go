@@ -47,6 +47,7 @@ func (d *decoder) rowsFile(n *yaml.Node, what string) []Row {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(d.file), name)
 	}
+	d.deps = append(d.deps, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		d.errorf(n, "%s: rows_file: cannot read %s: %v", what, path, err)

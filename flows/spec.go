@@ -1,6 +1,10 @@
 package flows
 
-import "time"
+import (
+	"regexp"
+	"slices"
+	"time"
+)
 
 // Spec is one provider's spec file: where the API is, how the session's
 // credentials go onto requests, and the flows to run.
@@ -44,6 +48,9 @@ type Spec struct {
 	// Deps are the files the spec read besides itself: env files,
 	// includes, rows files.
 	Deps []string
+	// StaticAuth is set when auth uses no captured value: a fixed
+	// credential, attached without a login.
+	StaticAuth bool
 }
 
 // Server is another server a spec's steps can send to: a URL, or an
@@ -92,6 +99,49 @@ type Auth struct {
 	Pos     Pos
 	Headers []Pair
 	Query   []Pair
+}
+
+// tplExpr finds the {{ }} parts of a template; tplIdent the names in one.
+var (
+	tplExpr  = regexp.MustCompile(`\{\{(.*?)\}\}`)
+	tplIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+)
+
+// staticAuth reports whether a spec's auth needs no login: none of its
+// templates uses a value that any request captures, so a fixed
+// credential (an API token from the environment) goes on every
+// authenticated request without a login step.
+func staticAuth(s *Spec) bool {
+	pairs := append(slices.Clone(s.Auth.Headers), s.Auth.Query...)
+	if len(pairs) == 0 {
+		return false
+	}
+	captured := map[string]bool{}
+	add := func(r *Request) {
+		for _, c := range r.Capture {
+			captured[c.Name] = true
+		}
+	}
+	for _, r := range s.Requests {
+		add(r)
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			if snd, ok := st.Action.(Sender); ok {
+				add(snd.Req())
+			}
+		}
+	}
+	for _, p := range pairs {
+		for _, m := range tplExpr.FindAllStringSubmatch(p.Value, -1) {
+			for _, id := range tplIdent.FindAllString(m[1], -1) {
+				if captured[id] {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // Names returns the names of the headers and query parameters that carry

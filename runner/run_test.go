@@ -404,3 +404,28 @@ flows:
 		t.Errorf("steps: got %s, want passed,error,skipped", got)
 	}
 }
+
+func TestBodyIsAnyJSON(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/string", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`"jwt malformed"`)) })
+	mux.HandleFunc("/list", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`[{"id":1},{"id":2}]`)) })
+	mux.HandleFunc("/number", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`42`)) })
+	mux.HandleFunc("/object", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"token":"t"}`)) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p := plan(t, srv.URL, `
+provider: body
+base_url: http://unused
+flows:
+  - name: shapes
+    steps:
+      - request: {path: /string, expect: {assert: ['body == "jwt malformed"']}}
+      - request: {path: /list, expect: {assert: ['body[0].id == 1', 'len(body) == 2', 'body[1]["id"] == 2']}}
+      - request: {path: /number, expect: {assert: ['body == 42', 'body > 40']}}
+      - request: {path: /object, expect: {assert: ['body.token == "t"', 'body.missing == nil']}}
+`)
+	if f := flow(t, run(t, p, runner.Config{}), "shapes"); f.Status != runner.Passed {
+		b, _ := json.MarshalIndent(f, "", " ")
+		t.Errorf("got %s: %s", f.Status, b)
+	}
+}

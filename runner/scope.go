@@ -45,6 +45,15 @@ func (s *scope) withResponse() *scope {
 // checker treats them as unknown, so every operator and built-in takes them.
 const varsKey = "__vars"
 
+// respKey holds the parsed body and the response time the same way: so
+// `body` may be any JSON value (`body == "jwt malformed"` and
+// `body[0].id == 1` compile), and `duration`, the response time, leaves
+// the name free for the built-in `duration("500ms")`.
+const respKey = "__resp"
+
+// respNames are the response values read through respKey.
+var respNames = map[string]bool{"body": true, "duration": true}
+
 // options returns the expr options that declare the scope's names. Each
 // reference to a variable is rewritten to __vars["name"].
 func (s *scope) options() []expr.Option {
@@ -53,16 +62,37 @@ func (s *scope) options() []expr.Option {
 	if s.response {
 		maps.Copy(env, responseEnv(&response{}, uses{}))
 	}
-	return []expr.Option{expr.Env(env), expr.Patch(varPatch{vars: s.vars})}
+	return []expr.Option{expr.Env(env), expr.Patch(varPatch{vars: s.vars, response: s.response})}
 }
 
-// varPatch rewrites references to variables into map lookups.
-type varPatch struct{ vars map[string]bool }
+// varPatch rewrites references to variables, and to the body, into map lookups.
+type varPatch struct {
+	vars     map[string]bool
+	response bool
+}
 
 func (p varPatch) Visit(node *ast.Node) {
-	if id, ok := (*node).(*ast.IdentifierNode); ok && p.vars[id.Value] {
+	id, ok := (*node).(*ast.IdentifierNode)
+	switch {
+	case !ok:
+	case p.vars[id.Value]:
 		ast.Patch(node, &ast.MemberNode{Node: &ast.IdentifierNode{Value: varsKey}, Property: &ast.StringNode{Value: id.Value}})
+	case p.response && respNames[id.Value]:
+		ast.Patch(node, &ast.MemberNode{Node: &ast.IdentifierNode{Value: respKey}, Property: &ast.StringNode{Value: id.Value}})
 	}
+	// Children are visited first: a call duration("1s") is the built-in,
+	// so its callee goes back to the plain name.
+	if c, ok := (*node).(*ast.CallNode); ok && p.response {
+		if m, ok := c.Callee.(*ast.MemberNode); ok && isResp(m, "duration") {
+			c.Callee = &ast.IdentifierNode{Value: "duration"}
+		}
+	}
+}
+
+func isResp(m *ast.MemberNode, name string) bool {
+	id, ok1 := m.Node.(*ast.IdentifierNode)
+	prop, ok2 := m.Property.(*ast.StringNode)
+	return ok1 && ok2 && id.Value == respKey && prop.Value == name
 }
 
 // names returns the scope's variables, sorted.
@@ -74,6 +104,8 @@ func (s *scope) all() []string {
 	env := helpers(time.Now)
 	if s.response {
 		maps.Copy(env, responseEnv(&response{}, uses{}))
+		delete(env, respKey)
+		env["body"], env["duration"] = nil, nil
 	}
 	return append(s.names(), slices.Sorted(maps.Keys(env))...)
 }
@@ -118,14 +150,13 @@ func responseEnv(r *response, use uses) map[string]any {
 		body = p
 	}
 	return map[string]any{
-		"status":   r.status,
-		"headers":  headers,
-		"body":     body,
-		"text":     string(r.body),
-		"duration": r.duration,
-		"json":     r.json,
-		"header":   func(name string) string { return http.Header(r.header).Get(name) },
-		"cookie":   r.cookie,
+		"status":  r.status,
+		"headers": headers,
+		respKey:   map[string]any{"body": body, "duration": r.duration},
+		"text":    string(r.body),
+		"json":    r.json,
+		"header":  func(name string) string { return http.Header(r.header).Get(name) },
+		"cookie":  r.cookie,
 	}
 }
 
@@ -138,9 +169,12 @@ func usesOf(progs ...*vm.Program) uses {
 	for _, p := range progs {
 		node := p.Node()
 		ast.Find(node, func(n ast.Node) bool {
-			if id, ok := n.(*ast.IdentifierNode); ok {
-				u.body = u.body || id.Value == "body"
-				u.headers = u.headers || id.Value == "headers"
+			switch x := n.(type) {
+			case *ast.IdentifierNode:
+				u.body = u.body || x.Value == "body"
+				u.headers = u.headers || x.Value == "headers"
+			case *ast.MemberNode:
+				u.body = u.body || isResp(x, "body")
 			}
 			return false
 		})
