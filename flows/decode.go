@@ -25,6 +25,8 @@ type decoder struct {
 	deps []string
 	// included are the files being included, against cycles.
 	included []string
+	// env is the environment chosen (--env): only its unset variables count.
+	env string
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return posOf(d.file, n) }

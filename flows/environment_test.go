@@ -221,3 +221,21 @@ func TestUnsetVariablesReportedOnce(t *testing.T) {
 		t.Errorf("unset: %+v", s.Unset)
 	}
 }
+
+func TestOnlyTheChosenEnvironmentNeedsItsVariables(t *testing.T) {
+	src := `provider: p
+base_url: http://h
+environments:
+  a: {base_url: "${A_URL}"}
+  b: {base_url: "${B_URL}"}
+  c: {base_url: "${C_URL}"}
+flows: [{name: f, steps: [{wait: 1s}]}]
+`
+	if _, err := flows.ParseWith("s.yaml", []byte(src), flows.Options{}); err != nil {
+		t.Errorf("no environment chosen: %v", err)
+	}
+	_, err := flows.ParseWith("s.yaml", []byte(src), flows.Options{Env: "b"})
+	if err == nil || !strings.Contains(err.Error(), "B_URL is not set") || strings.Contains(err.Error(), "A_URL") || strings.Contains(err.Error(), "C_URL") {
+		t.Errorf("environment b: got %v, want only B_URL unset", err)
+	}
+}

@@ -155,7 +155,19 @@ func TestSpecsMatchSchema(t *testing.T) {
 	if len(files) < 4 {
 		t.Fatalf("found only %v", files)
 	}
+	// Files that specs include are parts of specs, not specs.
+	included := map[string]bool{}
 	for _, f := range files {
+		if s, _ := flows.LoadWith(f, flows.Options{Lenient: true}); s != nil {
+			for _, d := range s.Deps {
+				included[filepath.Clean(d)] = true
+			}
+		}
+	}
+	for _, f := range files {
+		if included[filepath.Clean(f)] {
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

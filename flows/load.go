@@ -42,7 +42,7 @@ func ParseWith(file string, data []byte, o Options) (*Spec, error) {
 	if err := checkAliases(file, &doc); err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file, g: NewGrammar(), unset: map[string][]Pos{}, included: []string{file}}
+	d := &decoder{file: file, g: NewGrammar(), unset: map[string][]Pos{}, included: []string{file}, env: o.Env}
 	d.getenv = o.lookup(d.specEnvFiles(doc.Content[0], o.Env))
 	s := d.decodeSpec(doc.Content[0])
 	d.applyEnvironment(s, o.Env)

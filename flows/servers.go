@@ -60,6 +60,11 @@ func (d *decoder) environments(n *yaml.Node) map[string]*Environment {
 		k, v := n.Content[i], n.Content[i+1]
 		at := "environments: " + k.Value
 		e := &Environment{Pos: d.pos(k), Name: k.Value}
+		all := d.unset
+		if e.Name != d.env {
+			// Its variables are only needed when it is chosen.
+			d.unset = map[string][]Pos{}
+		}
 		d.object(v, at, d.g.Objects["environment"], func(key string, _, fv *yaml.Node) {
 			switch key {
 			case "base_url":
@@ -73,6 +78,7 @@ func (d *decoder) environments(n *yaml.Node) map[string]*Environment {
 				d.strList(fv, at+": env_file") // read before the rest: see specEnvFiles
 			}
 		})
+		d.unset = all
 		out[e.Name] = e
 	}
 	return out

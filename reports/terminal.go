@@ -68,6 +68,13 @@ func writeTargets(w io.Writer, r *runner.Result) {
 				line += fmt.Sprintf("; set %s for a real deployment", s.BaseURLEnv[0])
 			}
 		}
+		for _, sv := range s.Servers {
+			where := sv.URL
+			if sv.Sandbox != "" {
+				where = "embedded sandbox at " + sv.URL
+			}
+			line += fmt.Sprintf("; server %s: %s", sv.Name, where)
+		}
 		fmt.Fprintln(w, line)
 	}
 	if len(r.Specs) > 0 {

@@ -63,14 +63,9 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 			t := p.Servers[name]
 			sr.Servers = append(sr.Servers, ServerResult{Name: name, URL: maskBaseURL(t.URL, &cfg), Sandbox: t.Sandbox})
 		}
-		var picked []flowInstance
-		for _, fp := range p.flows {
-			for _, in := range instances(fp) {
-				if cfg.Filter == nil || cfg.Filter(p.Spec.Provider, in.name, fp.flow.Tags) {
-					picked = append(picked, in)
-					sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Row: in.row, Pos: in.pos, Tags: fp.flow.Tags})
-				}
-			}
+		picked := p.picked(cfg.Filter)
+		for _, in := range picked {
+			sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Row: in.row, Pos: in.pos, Tags: in.fp.flow.Tags})
 		}
 		// The slice is complete: pointers into it stay valid while flows run.
 		for j, in := range picked {

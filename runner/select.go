@@ -22,17 +22,26 @@ type Instance struct {
 // nothing: it says what Run with the same filter would run.
 func (p *Plan) Select(filter func(spec, flow string, tags []string) bool) []Instance {
 	var out []Instance
+	for _, in := range p.picked(filter) {
+		tags := in.fp.flow.Tags
+		if tags == nil {
+			tags = []string{} // a JSON list, never null
+		}
+		out = append(out, Instance{Provider: p.Spec.Provider, Name: in.name, Row: in.row, Tags: tags,
+			File: p.Spec.File, Pos: in.pos})
+	}
+	return out
+}
+
+// picked returns the flow instances filter picks, every one for a nil
+// filter, in the plan's order: what Run runs and Select lists.
+func (p *Plan) picked(filter func(spec, flow string, tags []string) bool) []flowInstance {
+	var out []flowInstance
 	for _, fp := range p.flows {
 		for _, in := range instances(fp) {
-			if filter != nil && !filter(p.Spec.Provider, in.name, fp.flow.Tags) {
-				continue
+			if filter == nil || filter(p.Spec.Provider, in.name, fp.flow.Tags) {
+				out = append(out, in)
 			}
-			tags := fp.flow.Tags
-			if tags == nil {
-				tags = []string{} // a JSON list, never null
-			}
-			out = append(out, Instance{Provider: p.Spec.Provider, Name: in.name, Row: in.row, Tags: tags,
-				File: p.Spec.File, Pos: in.pos})
 		}
 	}
 	return out

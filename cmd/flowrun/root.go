@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // version is stamped at build time: make build.
@@ -41,6 +43,8 @@ func (e *exitError) Unwrap() error { return e.err }
 type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+	// load is how specs are loaded, set from --var, --env-file and --env.
+	load flows.Options
 }
 
 // execute runs the CLI with args and returns the exit code.
@@ -86,8 +90,9 @@ Exit codes: 0 all flows passed, 1 a check failed, 2 invalid spec or usage, 130 i
 		SilenceErrors: true,
 	}
 	root.Flags().AddFlagSet(run.Flags())
+	setVersion(root)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(run, newValidateCmd(a), newSandboxCmd(a))
+	root.AddCommand(run, newValidateCmd(a), newSandboxCmd(a), newInitCmd(a), newListCmd(a), newVersionCmd(a), newSchemaCmd(a))
 	return root
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,9 +19,9 @@ import (
 type runFlags struct {
 	concurrency int
 	timeout     time.Duration
-	tags        []string
-	skipTags    []string
-	flows       []string
+	filter      filterFlags
+	spec        specFlags
+	watch       bool
 	showSecrets bool
 	verbose     bool
 	quiet       bool
@@ -36,7 +38,8 @@ func newRunCmd(a *app) *cobra.Command {
 		Example: `  flowrun specs/                       every spec, against the embedded sandboxes
   OPENLOYALTY_BASE_URL=https://api.example.com flowrun specs/openloyalty.yaml
   flowrun specs/ --tags smoke --skip-tags slow
-  flowrun specs/ --report-junit junit.xml --report-html report.html`,
+  flowrun specs/ --report-junit junit.xml --report-html report.html
+  flowrun specs/ --watch                run again whenever a spec changes; Ctrl-C stops`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, args, f)
@@ -45,9 +48,9 @@ func newRunCmd(a *app) *cobra.Command {
 	fl := cmd.Flags()
 	fl.IntVarP(&f.concurrency, "concurrency", "c", 4, "flows run at once")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "time limit of each step that sets none")
-	fl.StringSliceVar(&f.tags, "tags", nil, "run only flows with one of these tags")
-	fl.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip flows with one of these tags")
-	fl.StringSliceVar(&f.flows, "flow", nil, "run only the flows with these names")
+	f.filter.flags(cmd, "run")
+	f.spec.flags(cmd)
+	fl.BoolVar(&f.watch, "watch", false, "run, then run again the specs whose files change, until Ctrl-C")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show passwords, tokens and keys in the output and reports instead of masking them")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show every step with its request and response")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print the summary line only")
@@ -62,10 +65,28 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 	if err := f.files.check(); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
-	plans, err := a.loadPlans(args)
+	if err := a.useSpecFlags(f.spec, false); err != nil {
+		return err
+	}
+	if f.watch {
+		return a.watch(cmd.Context(), args, f)
+	}
+	return a.runPaths(cmd.Context(), args, f)
+}
+
+// errNoMatch says that the filters left no flow to run.
+var errNoMatch = errors.New("flowrun: no flow matches the --tags, --skip-tags and --flow filters")
+
+// runPaths runs the specs under paths once and writes the reports; the
+// error carries the exit code.
+func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
+	plans, err := a.loadPlans(paths)
 	if err != nil {
 		return err
 	}
+	// Filter before any sandbox starts: a spec none of whose flows is
+	// picked starts nothing and is not reported.
+	plans = selectPlans(plans, f.filter.filter)
 	stop, err := startSandboxes(plans)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
@@ -76,12 +97,14 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{MaxIdleConnsPerHost: f.concurrency * 2, ForceAttemptHTTP2: true},
 	}
-	res := runner.Run(cmd.Context(), plans, runner.Config{
+	// --watch runs again and again: no run keeps connections open after it.
+	defer client.CloseIdleConnections()
+	res := runner.Run(ctx, plans, runner.Config{
 		Client:      client,
 		Concurrency: f.concurrency,
 		Timeout:     f.timeout,
 		ShowSecrets: f.showSecrets,
-		Filter:      f.filter,
+		Filter:      f.filter.filter,
 	})
 	opts := a.reportOptions(f)
 	// Files first: they are what CI keeps, and are written whatever the outcome.
@@ -100,11 +123,22 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 	case res.Interrupted:
 		return &exitError{code: exitInterrupted}
 	case res.Flows() == 0:
-		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: no flow matches the --tags, --skip-tags and --flow filters")}
+		return &exitError{code: exitUsage, err: errNoMatch}
 	case res.Status() != runner.Passed:
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// selectPlans returns the plans of which filter picks at least one flow.
+func selectPlans(plans []*runner.Plan, filter func(spec, flow string, tags []string) bool) []*runner.Plan {
+	var out []*runner.Plan
+	for _, p := range plans {
+		if len(p.Select(filter)) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // reportOptions gathers what the reporters need from the flags and the machine.
@@ -138,8 +172,24 @@ func (a *app) color(noColor bool) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// filter picks the flows the flags ask for.
-func (f runFlags) filter(_, flow string, tags []string) bool {
+// filterFlags are the flags that pick flows, shared by run and list so
+// that list shows exactly what run would run.
+type filterFlags struct {
+	tags, skipTags, flows []string
+}
+
+// flags registers the filter flags on cmd; verb says what the command does
+// with the flows picked.
+func (f *filterFlags) flags(cmd *cobra.Command, verb string) {
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.tags, "tags", nil, verb+" only flows with one of these tags (comma-separated)")
+	fl.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip flows with one of these tags (comma-separated)")
+	// An array, not a slice: a flow's name may hold a comma.
+	fl.StringArrayVar(&f.flows, "flow", nil, verb+" only the flow with this `NAME` (repeatable; a data-driven flow's row as \"NAME [ROW]\")")
+}
+
+// filter picks the flows the flags ask for; it is a runner.Config.Filter.
+func (f filterFlags) filter(_, flow string, tags []string) bool {
 	if len(f.flows) > 0 && !slices.Contains(f.flows, flow) {
 		return false
 	}

@@ -17,10 +17,18 @@ func (a *app) loadPlans(paths []string) ([]*runner.Plan, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
+	specs, loadErrs := make([]*flows.Spec, len(files)), make([]error, len(files))
+	for i, file := range files {
+		specs[i], loadErrs[i] = flows.LoadWith(file, a.loadOptions())
+	}
+	included := includedFiles(specs)
 	var plans []*runner.Plan
 	var errs []error
-	for _, file := range files {
-		spec, loadErr := flows.Load(file, a.getenv)
+	for i, file := range files {
+		spec, loadErr := specs[i], loadErrs[i]
+		if included[absPath(file)] {
+			continue // a fragment another spec includes, not a spec
+		}
 		if spec == nil {
 			errs = append(errs, loadErr)
 			continue
@@ -44,9 +52,31 @@ func (a *app) loadPlans(paths []string) ([]*runner.Plan, error) {
 	return plans, nil
 }
 
+// includedFiles returns the files the specs read besides themselves:
+// such a file found in a spec folder is part of a spec, not one.
+func includedFiles(specs []*flows.Spec) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range specs {
+		if s == nil {
+			continue
+		}
+		for _, d := range s.Deps {
+			out[absPath(d)] = true
+		}
+	}
+	return out
+}
+
 // checkSandbox checks that a spec's sandbox names a known simulator.
 func checkSandbox(spec *flows.Spec) error {
-	sb := spec.Sandbox
+	errs := []error{checkSandboxName(spec.Sandbox)}
+	for _, sv := range spec.Servers {
+		errs = append(errs, checkSandboxName(sv.Sandbox))
+	}
+	return flows.JoinErrors(errs)
+}
+
+func checkSandboxName(sb *flows.Sandbox) error {
 	if sb == nil {
 		return nil
 	}
@@ -72,18 +102,33 @@ func startSandboxes(plans []*runner.Plan) (func(), error) {
 			s.Close()
 		}
 	}
-	for _, p := range plans {
-		sb := p.Spec.Sandbox
-		if p.BaseURL != "" || sb == nil {
-			continue
-		}
+	start := func(sb *flows.Sandbox) (string, error) {
 		srv, err := sandbox.Start(sb.Provider, sandbox.Options{TokenLifetime: sb.TokenLifetime, RefreshLifetime: sb.RefreshLifetime})
 		if err != nil {
-			stop()
-			return nil, err
+			return "", err
 		}
 		servers = append(servers, srv)
-		p.BaseURL, p.Sandbox = srv.URL, sb.Provider
+		return srv.URL, nil
+	}
+	for _, p := range plans {
+		if sb := p.Spec.Sandbox; p.BaseURL == "" && sb != nil {
+			u, err := start(sb)
+			if err != nil {
+				stop()
+				return nil, err
+			}
+			p.BaseURL, p.Sandbox = u, sb.Provider
+		}
+		for name, sv := range p.Spec.Servers {
+			if t := p.Servers[name]; t.URL == "" && sv.Sandbox != nil {
+				u, err := start(sv.Sandbox)
+				if err != nil {
+					stop()
+					return nil, err
+				}
+				t.URL, t.Sandbox = u, sv.Sandbox.Provider
+			}
+		}
 	}
 	return stop, nil
 }
