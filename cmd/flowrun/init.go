@@ -139,6 +139,7 @@ func (a *app) writeStarter(s starter, file string, force bool) error {
 		}
 		return nil
 	}
+	data = withSchemaLine(data)
 	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if !force {
 		flag |= os.O_EXCL // refuse, without a race, to overwrite anything
@@ -155,7 +156,13 @@ func (a *app) writeStarter(s starter, file string, force bool) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun init: %w", err)}
 	}
 	q := shellQuote(file)
-	fmt.Fprintf(a.stdout, "wrote %s (style %s: %s)\n\nNext:\n", file, s.style, s.summary)
+	fmt.Fprintf(a.stdout, "wrote %s (style %s: %s)\n", file, s.style, s.summary)
+	if wrote, err := a.writeSchemaBeside(file); err != nil {
+		return err
+	} else if wrote != "" {
+		fmt.Fprintf(a.stdout, "wrote %s, the schema your editor checks and completes the spec with\n", wrote)
+	}
+	fmt.Fprintf(a.stdout, "\nNext:\n")
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 3, ' ', 0)
 	fmt.Fprintf(tw, "  flowrun validate %s\tcheck it, sending nothing\n", q)
 	if s.sandbox != "" {
@@ -168,6 +175,40 @@ func (a *app) writeStarter(s starter, file string, force bool) error {
 	tw.Flush()
 	fmt.Fprintf(a.stdout, "First edit the paths and credentials in %s to match your API.\n", file)
 	return nil
+}
+
+// schemaFile is the schema a starter names, beside it.
+const schemaFile = "flowrun.schema.json"
+
+// withSchemaLine starts a spec with the line that tells editors (through
+// the YAML language server) which schema checks and completes it.
+func withSchemaLine(spec []byte) []byte {
+	return append([]byte("# yaml-language-server: $schema="+schemaFile+"\n"), spec...)
+}
+
+// writeSchemaBeside writes the spec schema next to a new spec, unless a
+// file of that name is there already; it returns the path written.
+func (a *app) writeSchemaBeside(spec string) (string, error) {
+	path := filepath.Join(filepath.Dir(spec), schemaFile)
+	b, err := flows.NewGrammar().JSONSchema()
+	if err != nil {
+		return "", &exitError{code: exitUsage, err: fmt.Errorf("flowrun init: %w", err)}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", &exitError{code: exitUsage, err: fmt.Errorf("flowrun init: %w", err)}
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", &exitError{code: exitUsage, err: fmt.Errorf("flowrun init: %w", err)}
+	}
+	return path, nil
 }
 
 // openProblem says why file could not be created, and what to do instead.

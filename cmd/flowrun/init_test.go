@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/flowrun/flowrun/flows"
+
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -394,7 +396,7 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 		t.Fatalf("--force: exit code: got %d, want 0; stderr:\n%s", code, stderr)
 	}
 	want, _ := starterFiles.ReadFile("starters/oauth2.yaml")
-	if got, _ := os.ReadFile(file); string(got) != string(want) {
+	if got, _ := os.ReadFile(file); string(got) != string(withSchemaLine(want)) {
 		t.Errorf("--force did not write the oauth2 starter; got:\n%s", got)
 	}
 }
@@ -458,8 +460,12 @@ func TestInitDefaultsToBearerRefreshInFlowrunYAML(t *testing.T) {
 		t.Fatalf("exit code: got %d, want 0; stderr:\n%s", code, stderr)
 	}
 	want, _ := starterFiles.ReadFile("starters/bearer-refresh.yaml")
-	if got, err := os.ReadFile("flowrun.yaml"); err != nil || string(got) != string(want) {
+	if got, err := os.ReadFile("flowrun.yaml"); err != nil || string(got) != string(withSchemaLine(want)) {
 		t.Errorf("flowrun.yaml is not the bearer-refresh starter (%v)", err)
+	}
+	schema, _ := flows.NewGrammar().JSONSchema()
+	if got, err := os.ReadFile(schemaFile); err != nil || string(got) != string(schema)+"\n" {
+		t.Errorf("%s beside the spec is not the spec schema (%v)", schemaFile, err)
 	}
 	if !strings.Contains(stdout, "flowrun validate flowrun.yaml") {
 		t.Errorf("stdout does not say what to run next:\n%s", stdout)
