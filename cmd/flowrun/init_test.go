@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/flowrun/flowrun/flows"
-
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -19,6 +17,7 @@ import (
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
 
 	"github.com/flowrun/flowrun/examples/sandbox"
+	"github.com/flowrun/flowrun/flows"
 )
 
 // The accounts every test API below knows: the starters' defaults.
