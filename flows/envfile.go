@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -16,17 +15,7 @@ const maxEnvFile = 1 << 20
 // written) or double quotes (\n, \t, \", \\ escapes). A problem is an
 // *Error at its line; no value is echoed in it.
 func ReadEnvFile(path string) (map[string]string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > maxEnvFile {
-		return nil, fmt.Errorf("%s: %d bytes; an env file may hold at most %d", path, st.Size(), maxEnvFile)
-	}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, "an env file", maxEnvFile)
 	if err != nil {
 		return nil, err
 	}

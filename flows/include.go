@@ -92,24 +92,11 @@ func (d *decoder) fragment(n *yaml.Node, path, what string) *Spec {
 	var includes *yaml.Node
 	root := doc.Content[0]
 	sub.object(root, "included file", d.g.Objects["fragment"], func(key string, _, v *yaml.Node) {
-		switch key {
-		case "headers":
-			f.Headers = sub.pairs(v, "headers")
-		case "vars":
-			f.Vars = sub.pairs(v, "vars")
-		case "secrets":
-			f.Secrets, f.SecretFields = sub.secrets(v, "secrets")
-		case "auth":
-			f.Auth = sub.auth(v)
-		case "timeout":
-			f.Timeout = sub.duration(v, "timeout")
-		case "requests":
-			sub.requests(v, f)
-		case "servers":
-			f.Servers = sub.servers(v, "servers")
-		case "include":
+		if key == "include" {
 			includes = v
+			return
 		}
+		sub.shared(f, key, v)
 	})
 	if includes != nil {
 		sub.include(f, includes, "include")

@@ -83,39 +83,47 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			}
 		case "sandbox":
 			s.Sandbox = d.sandbox(v)
-		case "headers":
-			s.Headers = d.pairs(v, "headers")
-		case "vars":
-			s.Vars = d.pairs(v, "vars")
-			for _, p := range s.Vars {
-				if !validIdent(p.Name) || reserved(p.Name) {
-					d.errs = append(d.errs, Errorf(p.Pos, "vars: %q cannot be a variable name; use letters, digits and _, and none of %v", p.Name, reservedNames))
-				}
-			}
-		case "secrets":
-			s.Secrets, s.SecretFields = d.secrets(v, "secrets")
-		case "auth":
-			s.Auth = d.auth(v)
-		case "timeout":
-			s.Timeout = d.duration(v, "timeout")
-		case "requests":
-			d.requests(v, s)
 		case "flows":
 			s.Flows = d.flows(v)
-		case "servers":
-			s.Servers = d.servers(v, "servers")
 		case "environments":
 			s.Environments = d.environments(v)
 		case "env_file":
 			d.strList(v, "env_file") // read before the rest: see specEnvFiles
 		case "include":
 			includes = v
+		default:
+			d.shared(s, key, v)
 		}
 	})
 	if includes != nil {
 		d.include(s, includes, "include")
 	}
 	return s
+}
+
+// shared decodes the keys a spec and an included file both take.
+func (d *decoder) shared(s *Spec, key string, v *yaml.Node) {
+	switch key {
+	case "headers":
+		s.Headers = d.pairs(v, "headers")
+	case "vars":
+		s.Vars = d.pairs(v, "vars")
+		for _, p := range s.Vars {
+			if !validIdent(p.Name) || reserved(p.Name) {
+				d.errs = append(d.errs, Errorf(p.Pos, "vars: %q cannot be a variable name; use letters, digits and _, and none of %v", p.Name, reservedNames))
+			}
+		}
+	case "secrets":
+		s.Secrets, s.SecretFields = d.secrets(v, "secrets")
+	case "auth":
+		s.Auth = d.auth(v)
+	case "timeout":
+		s.Timeout = d.duration(v, "timeout")
+	case "requests":
+		d.requests(v, s)
+	case "servers":
+		s.Servers = d.servers(v, "servers")
+	}
 }
 
 func (d *decoder) sandbox(n *yaml.Node) *Sandbox {

@@ -56,8 +56,12 @@ func LoadWith(path string, o Options) (*Spec, error) {
 // maxSpecFile bounds a spec or included file.
 const maxSpecFile = 4 << 20
 
-// readSpecFile reads a regular file of at most maxSpecFile bytes.
-func readSpecFile(path string) ([]byte, error) {
+// readSpecFile reads a spec or an included file.
+func readSpecFile(path string) ([]byte, error) { return readRegular(path, "a spec file", maxSpecFile) }
+
+// readRegular reads a regular file (no FIFO, device or folder) of at most
+// limit bytes; what names the kind of file in the error.
+func readRegular(path, what string, limit int64) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -65,8 +69,8 @@ func readSpecFile(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	if st.Size() > maxSpecFile {
-		return nil, fmt.Errorf("%s: %d bytes; a spec file may hold at most %d", path, st.Size(), maxSpecFile)
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes; %s may hold at most %d", path, st.Size(), what, limit)
 	}
 	return os.ReadFile(path)
 }
