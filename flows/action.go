@@ -23,9 +23,9 @@ type Sender interface {
 	Credentials() CredentialUse
 	// Effect says what a passing step does to its session.
 	Effect() Effect
-	// DefaultStatus lists the statuses accepted when the spec names none;
-	// nil means any 2xx.
-	DefaultStatus() []int
+	// DefaultStatus lists the statuses accepted when the step names none,
+	// given the spec's auth; nil means any 2xx.
+	DefaultStatus(Auth) []int
 }
 
 // Effect is what a passing step does to its session.

@@ -23,4 +23,4 @@ func (Call) Credentials() CredentialUse { return CredentialUse{Attach: true, Nee
 func (Call) Effect() Effect { return Keep }
 
 // DefaultStatus returns nil: any 2xx.
-func (Call) DefaultStatus() []int { return nil }
+func (Call) DefaultStatus(Auth) []int { return nil }

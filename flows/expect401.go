@@ -51,5 +51,11 @@ func (u CredentialUse) Tampers(name string) bool { return containsFold(u.Tamper,
 // Effect returns Keep.
 func (Expect401) Effect() Effect { return Keep }
 
-// DefaultStatus returns 401.
-func (Expect401) DefaultStatus() []int { return []int{401} }
+// DefaultStatus returns the statuses the spec's auth says the API refuses
+// with (auth: {refused: [403]}), or 401.
+func (Expect401) DefaultStatus(a Auth) []int {
+	if len(a.Refused) > 0 {
+		return a.Refused
+	}
+	return []int{401}
+}

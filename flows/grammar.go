@@ -129,7 +129,7 @@ func NewGrammar() *Grammar {
 	}
 	g.Kinds["login"] = kind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.")
 	g.Kinds["call"] = kind("call", "An authenticated request: the session's credentials are attached; needs a live session. Default status: any 2xx.")
-	g.Kinds["expect-401"] = kind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: 401.",
+	g.Kinds["expect-401"] = kind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: the spec's `auth: refused`, or 401.",
 		Key{Name: "omit", Type: TStrings, Description: "credential headers or query parameters (names from `auth`) to leave out; `all` leaves out every one", Example: []any{"Authorization"}},
 		Key{Name: "set", Type: TPairs, Description: "credential name → template, sent instead of the session's value", Example: map[string]any{"Authorization": "Bearer not-a-token"}},
 		Key{Name: "tamper", Type: TStrings, Description: "credentials sent with one character changed near the end (inside a JWT's signature)", Example: []any{"Authorization"}})
@@ -150,6 +150,7 @@ func NewGrammar() *Grammar {
 	auth := &Object{Name: "auth", Description: "How a session's captured credentials go onto authenticated requests.", Keys: []Key{
 		{Name: "headers", Type: TPairs, Description: "headers made from the captured credentials", Example: map[string]any{"Authorization": "Bearer {{token}}"}},
 		{Name: "query", Type: TPairs, Description: "query parameters made from the captured credentials", Example: map[string]any{"access_token": "{{token}}"}},
+		{Name: "refused", Type: TStatus, Description: "the status the API refuses a request with: what every `expect-401` that names no status accepts (default 401); some APIs answer 403, some either", Example: []any{401, 403}},
 	}}
 	envFile := Key{Name: "env_file", Type: TStrings, Description: "dotenv files (NAME=value lines), relative to the spec, whose values `${NAME}` reads; a missing file is an error",
 		Example: ".env"}

@@ -153,6 +153,8 @@ func (d *decoder) auth(n *yaml.Node) Auth {
 			a.Headers = d.pairs(v, "auth: headers")
 		case "query":
 			a.Query = d.pairs(v, "auth: query")
+		case "refused":
+			a.Refused = d.statuses(v, "auth: refused")
 		}
 	})
 	return a

@@ -24,4 +24,4 @@ func (Login) Credentials() CredentialUse { return CredentialUse{} }
 func (Login) Effect() Effect { return Start }
 
 // DefaultStatus returns nil: any 2xx.
-func (Login) DefaultStatus() []int { return nil }
+func (Login) DefaultStatus(Auth) []int { return nil }

@@ -24,4 +24,4 @@ func (Logout) Credentials() CredentialUse { return CredentialUse{Attach: true, N
 func (Logout) Effect() Effect { return End }
 
 // DefaultStatus returns nil: any 2xx.
-func (Logout) DefaultStatus() []int { return nil }
+func (Logout) DefaultStatus(Auth) []int { return nil }

@@ -32,4 +32,4 @@ func (a Plain) Credentials() CredentialUse {
 func (Plain) Effect() Effect { return Keep }
 
 // DefaultStatus returns nil: any 2xx.
-func (Plain) DefaultStatus() []int { return nil }
+func (Plain) DefaultStatus(Auth) []int { return nil }

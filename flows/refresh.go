@@ -25,4 +25,4 @@ func (Refresh) Credentials() CredentialUse { return CredentialUse{NeedSession: t
 func (Refresh) Effect() Effect { return Rotate }
 
 // DefaultStatus returns nil: any 2xx.
-func (Refresh) DefaultStatus() []int { return nil }
+func (Refresh) DefaultStatus(Auth) []int { return nil }

@@ -166,12 +166,7 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 	d.object(n, what, d.g.Objects["expect"], func(key string, _, v *yaml.Node) {
 		switch key {
 		case "status":
-			e.Status, e.StatusPos = d.ints(v, what+": status"), d.pos(v)
-			for _, s := range e.Status {
-				if s < 100 || s > 599 {
-					d.errorf(v, "%s: status %d is not an HTTP status (100 to 599)", what, s)
-				}
-			}
+			e.Status, e.StatusPos = d.statuses(v, what+": status"), d.pos(v)
 		case "assert":
 			items := []*yaml.Node{v}
 			if v.Kind == yaml.SequenceNode {
@@ -183,6 +178,17 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 		}
 	})
 	return e
+}
+
+// statuses decodes a status code or a list of them.
+func (d *decoder) statuses(n *yaml.Node, what string) []int {
+	out := d.ints(n, what)
+	for _, s := range out {
+		if s < 100 || s > 599 {
+			d.errorf(n, "%s: %d is not an HTTP status (100 to 599)", what, s)
+		}
+	}
+	return out
 }
 
 // merge returns r laid over base: what r sets wins; headers, query, form,

@@ -99,6 +99,9 @@ type Auth struct {
 	Pos     Pos
 	Headers []Pair
 	Query   []Pair
+	// Refused lists the statuses the API refuses a request with: what
+	// every expect-401 that names no status accepts. Empty means 401.
+	Refused []int
 }
 
 // tplExpr finds the {{ }} parts of a template; tplIdent the names in one.

@@ -122,6 +122,10 @@ func undefinedHint(err error, sc *scope) string {
 	if m == nil {
 		return ""
 	}
+	if other, ok := sc.elsewhere[m[1]]; ok {
+		return fmt.Sprintf("; %s is captured in session %q and this step is in another: give the step session: %s, log in in its own session, or copy the value into a flow variable with vars: {%s_%s: \"{{%s}}\"} on a step of session %s",
+			m[1], other, other, other, m[1], m[1], other)
+	}
 	names := sc.names()
 	hint := "; a variable must be under vars, captured by an earlier step, or set by vars: on this step"
 	if len(names) > 0 {

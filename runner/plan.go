@@ -127,13 +127,26 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		if len(f.Rows) > 0 {
 			fsc = sc.with(slices.Collect(maps.Keys(f.Rows[0].Vars))...)
 		}
+		// What a login or refresh captures belongs to its session, as at
+		// run time: another session's step cannot use it.
+		creds := map[string][]string{}
 		for i, st := range f.Steps {
 			sp := &stepPlan{step: st}
 			if w, ok := st.Action.(flows.Wait); ok {
 				sp.wait = w.Duration
 			} else if snd, ok := st.Action.(flows.Sender); ok {
 				sp.secretFields = append(slices.Clip(spec.SecretFields), snd.Req().Secrets...)
-				fsc = c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc)
+				session := snd.Req().Session
+				vars, captured := c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc.inSession(session, creds))
+				fsc = fsc.with(vars...)
+				switch snd.Effect() {
+				case flows.Start:
+					creds[session] = captured
+				case flows.Rotate:
+					creds[session] = append(creds[session], captured...)
+				default:
+					fsc = fsc.with(captured...)
+				}
 			}
 			fp.steps = append(fp.steps, sp)
 		}
@@ -145,13 +158,15 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 	return p, nil
 }
 
-// step compiles a sending step in scope sc and returns the scope after it.
-func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) *scope {
+// step compiles a sending step in scope sc. It returns the variables the
+// step sets and the names it captures.
+func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) (vars, captured []string) {
 	r := snd.Req()
 	sp.send, sp.req, sp.cred = snd, r, snd.Credentials()
 	sp.vars = c.pairs(r.Vars, what+": vars:", sc)
 	for _, v := range r.Vars {
 		sc = sc.with(v.Name)
+		vars = append(vars, v.Name)
 	}
 	sp.set = c.pairs(sp.cred.Set, what+": set:", sc)
 	switch {
@@ -169,7 +184,6 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 	if r.JSON != nil {
 		sp.json = c.jsonTemplate(r.JSON, r.JSONPos, what+": json", sc)
 	}
-	var captured []string
 	for _, cp := range r.Capture {
 		captured = append(captured, cp.Name)
 	}
@@ -185,7 +199,7 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 		u := usesOf(as.prog)
 		sp.uses.body, sp.uses.headers = sp.uses.body || u.body, sp.uses.headers || u.headers
 	}
-	return sc.with(captured...)
+	return vars, captured
 }
 
 // jsonTemplate compiles the strings of a JSON body as templates.

@@ -20,15 +20,33 @@ import (
 type scope struct {
 	vars     map[string]bool
 	response bool
+	// elsewhere names the session whose login captured a name this
+	// scope cannot see, for the error that says so.
+	elsewhere map[string]string
 }
 
 func newScope() *scope { return &scope{vars: map[string]bool{}} }
 
 // with returns a copy of the scope with names added.
 func (s *scope) with(names ...string) *scope {
-	out := &scope{vars: maps.Clone(s.vars), response: s.response}
+	out := &scope{vars: maps.Clone(s.vars), response: s.response, elsewhere: s.elsewhere}
 	for _, n := range names {
 		out.vars[n] = true
+	}
+	return out
+}
+
+// inSession returns the scope of a step in session: the flow's names and
+// the credentials its session's login and refreshes captured.
+func (s *scope) inSession(session string, creds map[string][]string) *scope {
+	out := s.with(creds[session]...)
+	out.elsewhere = map[string]string{}
+	for other, names := range creds {
+		for _, n := range names {
+			if other != session && !out.vars[n] {
+				out.elsewhere[n] = other
+			}
+		}
 	}
 	return out
 }

@@ -103,7 +103,7 @@ func sendError(err error, timeout time.Duration) string {
 // check checks the status, takes the captures, checks the assertions and
 // applies the step's effect on its session.
 func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string]any, sr *StepResult) Status {
-	st := statusCheck(sp, resp.status)
+	st := statusCheck(sp, f.plan.Spec.Auth, resp.status)
 	sr.Checks = append(sr.Checks, st)
 	if !st.Passed() {
 		return Failed
@@ -182,10 +182,10 @@ func (f *flowRun) apply(sp *stepPlan, s *session, captured map[string]any, sr *S
 }
 
 // statusCheck checks the response status against the step's expectation.
-func statusCheck(sp *stepPlan, got int) Check {
+func statusCheck(sp *stepPlan, auth flows.Auth, got int) Check {
 	want := sp.req.Expect.Status
 	if want == nil {
-		want = sp.send.DefaultStatus()
+		want = sp.send.DefaultStatus(auth)
 	}
 	c := Check{Pos: sp.step.Pos, Kind: CheckStatus, Expr: "status", Status: Failed,
 		Actual: Value{JSON: json.RawMessage(strconv.Itoa(got)), Text: strconv.Itoa(got)}}
