@@ -28,6 +28,12 @@ type Sender interface {
 	DefaultStatus(Auth) []int
 }
 
+// Prober is implemented by the kinds that send refusal probes: which
+// ones, for a step of flow f in spec s.
+type Prober interface {
+	ProbeKinds(s *Spec, f *Flow) []string
+}
+
 // Effect is what a passing step does to its session.
 type Effect int
 

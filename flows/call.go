@@ -22,5 +22,14 @@ func (Call) Credentials() CredentialUse { return CredentialUse{Attach: true, Nee
 // Effect returns Keep.
 func (Call) Effect() Effect { return Keep }
 
+// ProbeKinds returns the flow's probes, or else the spec's: every
+// passing call is probed with them.
+func (Call) ProbeKinds(s *Spec, f *Flow) []string {
+	if f.Probe != nil {
+		return *f.Probe
+	}
+	return s.Probe
+}
+
 // DefaultStatus returns nil: any 2xx.
 func (Call) DefaultStatus(Auth) []int { return nil }

@@ -11,6 +11,8 @@ type Expect401 struct {
 	Omit    []string
 	Set     []Pair
 	Tamper  []string
+	// Probes are refusal probes sent after the request.
+	Probes []string
 }
 
 func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
@@ -23,10 +25,15 @@ func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
 			a.Set = d.pairs(v, what+": set")
 		case "tamper":
 			a.Tamper = d.strList(v, what+": tamper")
+		case "probes":
+			a.Probes = d.probes(v, what+": probes")
 		}
 	})
 	return a
 }
+
+// ProbeKinds returns the probes the step names.
+func (a Expect401) ProbeKinds(*Spec, *Flow) []string { return a.Probes }
 
 // Kind returns "expect-401".
 func (Expect401) Kind() string { return "expect-401" }

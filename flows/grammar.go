@@ -129,7 +129,11 @@ func NewGrammar() *Grammar {
 	}
 	g.Kinds["login"] = kind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.")
 	g.Kinds["call"] = kind("call", "An authenticated request: the session's credentials are attached; needs a live session. Default status: any 2xx.")
+	probes := func(name, desc string) Key {
+		return Key{Name: name, Type: TStrings, Description: desc, Example: []any{"missing", "tampered", "alg-none", "wrong-scheme"}, Enum: ProbeKinds}
+	}
 	g.Kinds["expect-401"] = kind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: the spec's `auth: refused`, or 401.",
+		probes("probes", "refusal probes sent after this request, each derived from the session's real credentials and each its own check"),
 		Key{Name: "omit", Type: TStrings, Description: "credential headers or query parameters (names from `auth`) to leave out; `all` leaves out every one", Example: []any{"Authorization"}},
 		Key{Name: "set", Type: TPairs, Description: "credential name → template, sent instead of the session's value", Example: map[string]any{"Authorization": "Bearer not-a-token"}},
 		Key{Name: "tamper", Type: TStrings, Description: "credentials sent with one character changed near the end (inside a JWT's signature)", Example: []any{"Authorization"}})
@@ -184,6 +188,7 @@ func NewGrammar() *Grammar {
 		{Name: "name", Type: TString, Required: true, Description: "unique within the spec", Example: "member login and profile"},
 		{Name: "description", Type: TString, Description: "free text", Example: "a member logs in and reads their profile"},
 		{Name: "tags", Type: TStrings, Description: "for `--tags` and `--skip-tags`", Example: []any{"smoke"}},
+		probes("probe", "refusal probes run after every passing `call` of this flow, instead of the spec's `probe`; `[]` runs none"),
 		{Name: "rows", Type: TAny, Description: "a list of mappings: the flow runs once per row, with the row's keys as variables", Example: []any{map[string]any{"name": "internet", "channel": "internet"}}},
 		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
@@ -199,6 +204,7 @@ func NewGrammar() *Grammar {
 			Example: map[string]any{"staging": map[string]any{"base_url": "https://staging.example.com"}}},
 		envFile,
 		include,
+		probes("probe", "refusal probes run after every passing `call`: each sends the call again with its credentials broken one way, and the API must refuse it"),
 		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
 		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},

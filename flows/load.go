@@ -91,6 +91,8 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			d.strList(v, "env_file") // read before the rest: see specEnvFiles
 		case "include":
 			includes = v
+		case "probe":
+			s.Probe = d.probes(v, "probe")
 		default:
 			d.shared(s, key, v)
 		}
@@ -192,6 +194,9 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 				what = fmt.Sprintf("flow %q", f.Name)
 			case "tags":
 				f.Tags = d.strList(v, what+": tags")
+			case "probe":
+				p := d.probes(v, what+": probe")
+				f.Probe = &p
 			case "steps":
 				f.Steps = d.steps(v, what)
 			case "rows":

@@ -180,6 +180,21 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 	return e
 }
 
+// probes decodes a list of refusal probe kinds.
+func (d *decoder) probes(n *yaml.Node, what string) []string {
+	n = resolve(n)
+	if n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
+		return []string{}
+	}
+	out := d.strList(n, what)
+	for _, p := range out {
+		if !slices.Contains(ProbeKinds, p) {
+			d.errorf(n, "%s: %q is not a probe%s; probes: %s", what, p, didYouMean(p, ProbeKinds), strings.Join(ProbeKinds, ", "))
+		}
+	}
+	return out
+}
+
 // statuses decodes a status code or a list of them.
 func (d *decoder) statuses(n *yaml.Node, what string) []int {
 	out := d.ints(n, what)

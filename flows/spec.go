@@ -51,7 +51,15 @@ type Spec struct {
 	// StaticAuth is set when auth uses no captured value: a fixed
 	// credential, attached without a login.
 	StaticAuth bool
+	// Probe lists the refusal probes run after every passing call.
+	Probe []string
 }
+
+// ProbeKinds are the refusal probes flowrun derives from a session's
+// credentials: each credential left out (missing), altered (tampered), a
+// JWT re-encoded unsigned (alg-none), sent with the wrong scheme or in the
+// wrong place (wrong-scheme).
+var ProbeKinds = []string{"missing", "tampered", "alg-none", "wrong-scheme"}
 
 // Server is another server a spec's steps can send to: a URL, or an
 // embedded simulator when the URL is empty.
@@ -165,6 +173,8 @@ type Flow struct {
 	Pos   Pos
 	Name  string
 	Tags  []string
+	// Probe, when set, replaces the spec's Probe for the flow's calls.
+	Probe *[]string
 	Steps []*Step
 	// Rows, if any, make the flow data-driven: it runs once per row, with
 	// the row's values as variables.

@@ -75,6 +75,8 @@ type stepPlan struct {
 	uses    uses // what of the response the assertions read
 	// secretFields are the request fields the spec and the request declare secret.
 	secretFields []flows.SecretField
+	// probes are the refusal probes sent after the step passes.
+	probes []string
 }
 
 // compiler gathers every compile problem with its place.
@@ -136,6 +138,9 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 				sp.wait = w.Duration
 			} else if snd, ok := st.Action.(flows.Sender); ok {
 				sp.secretFields = append(slices.Clip(spec.SecretFields), snd.Req().Secrets...)
+				if pr, ok := snd.(flows.Prober); ok {
+					sp.probes = pr.ProbeKinds(spec, f)
+				}
 				session := snd.Req().Session
 				vars, captured := c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc.inSession(session, creds))
 				fsc = fsc.with(vars...)

@@ -161,6 +161,9 @@ const (
 	CheckCapture CheckKind = "capture"
 	// CheckRotate: a refresh replaced a credential with a new value.
 	CheckRotate CheckKind = "rotate"
+	// CheckProbe: the API refused a request whose credentials a refusal
+	// probe broke.
+	CheckProbe CheckKind = "probe"
 )
 
 // Check is one expectation of a step and how it was judged.

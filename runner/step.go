@@ -61,6 +61,9 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		Body: Body{raw: resp.body, form: isFormType(resp.header.Get("Content-Type"))}}
 	sr.Exchanges = append(sr.Exchanges, x)
 	sr.Status = f.check(sp, s, resp, env, sr)
+	if sr.Status == Passed && len(sp.probes) > 0 {
+		sr.Status = f.probe(ctx, sp, s, env, sr)
+	}
 }
 
 func (f *flowRun) timeout(sp *stepPlan) time.Duration {

@@ -1,0 +1,277 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flowrun/flowrun/flows"
+)
+
+// placed is a credential as a request carries it: a header or a query
+// parameter, its name and value.
+type placed struct {
+	query       bool
+	name, value string
+}
+
+// variant is one refusal probe: a request with one credential broken one way.
+type variant struct {
+	label string
+	edit  func(h http.Header, q map[string][]string)
+}
+
+// probe sends the step's refusal probes: the request again with every
+// credential the session has, each time broken one way; the API must
+// refuse every one. Probes change nothing of the session.
+func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[string]any, sr *StepResult) Status {
+	full := *sp
+	full.cred, full.set = flows.CredentialUse{Attach: true}, nil
+	req, body, err := f.build(ctx, &full, s, env)
+	if err != nil {
+		sr.Error = "probes: " + err.Error()
+		return Errored
+	}
+	variants := probeVariants(sp.probes, f.credentialsOn(req))
+	if len(variants) == 0 {
+		sr.Error = fmt.Sprintf("probes %s: the request carries no credential to probe", strings.Join(sp.probes, ", "))
+		return Errored
+	}
+	// A probe is refused as the spec says its API refuses (auth: refused).
+	refused := f.plan.Spec.Auth.Refused
+	if len(refused) == 0 {
+		refused = []int{http.StatusUnauthorized}
+	}
+	status := Passed
+	for _, v := range variants {
+		c := f.sendProbe(ctx, sp, req, body, v, refused, sr)
+		switch {
+		case c.Status == Failed:
+			status = Failed
+		case c.Status == Errored && status == Passed:
+			status = Errored
+		}
+	}
+	return status
+}
+
+// sendProbe sends one variant and checks it was refused.
+func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Request, body []byte, v variant, refused []int, sr *StepResult) Check {
+	h, q := base.Header.Clone(), base.URL.Query()
+	v.edit(h, q)
+	u := *base.URL
+	u.RawQuery = encodeQuery(q)
+	req, _ := http.NewRequestWithContext(ctx, base.Method, u.String(), bytes.NewReader(body))
+	req.Header = h
+	// A broken credential is most of a real one: never shown either.
+	for name, vs := range h {
+		if f.credentialHeader(name) {
+			for _, x := range vs {
+				f.red.learnHeader("probe-"+name, x)
+			}
+		}
+	}
+	for name, vs := range q {
+		for _, x := range vs {
+			if credentialKey(name) || slices.ContainsFunc(f.plan.authQuery, func(p pairPlan) bool { return p.name == name }) {
+				f.red.learn("probe-"+name, x)
+			}
+		}
+	}
+	x := Exchange{Label: "probe " + v.label, Started: f.cfg.Now(), Request: snapshot(req, body)}
+	c := Check{Pos: sp.step.Pos, Kind: CheckProbe, Expr: "probe " + v.label, Status: Failed, Exchange: len(sr.Exchanges)}
+	js, _ := json.Marshal(refused)
+	c.Expected = Value{JSON: js, Text: statusList(refused)}
+	resp, err := f.cfg.Client.Do(req)
+	x.Duration = f.cfg.Now().Sub(x.Started)
+	if err != nil {
+		x.Error = sendError(err, f.timeout(sp))
+		c.Status, c.Actual, c.Message = Errored, textValue("no answer"), x.Error
+		sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
+		return c
+	}
+	defer resp.Body.Close()
+	rb, _ := readBody(resp.Body, maxResponse)
+	r := &response{status: resp.StatusCode, header: resp.Header, body: rb}
+	f.learnResponse(r)
+	x.Response = &Response{Status: r.status, Headers: headerList(r.header), Body: Body{raw: rb, form: isFormType(r.header.Get("Content-Type"))}}
+	c.Actual = Value{JSON: json.RawMessage(strconv.Itoa(r.status)), Text: strconv.Itoa(r.status)}
+	if slices.Contains(refused, r.status) {
+		c.Status = Passed
+	} else {
+		c.Message = fmt.Sprintf("the API accepted a request with %s: it answered %d, not %s", v.label, r.status, statusList(refused))
+	}
+	sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
+	return c
+}
+
+func statusList(codes []int) string {
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, " or ")
+}
+
+// encodeQuery writes query parameters in a stable order.
+func encodeQuery(q map[string][]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[k] {
+			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(v))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// credentialsOn lists the credentials a request carries: what auth
+// attaches, and the spec's headers that are credentials (an API key).
+func (f *flowRun) credentialsOn(req *http.Request) []placed {
+	var out []placed
+	seen := map[string]bool{}
+	add := func(name string) {
+		if v := req.Header.Get(name); v != "" && !seen[http.CanonicalHeaderKey(name)] {
+			seen[http.CanonicalHeaderKey(name)] = true
+			out = append(out, placed{name: http.CanonicalHeaderKey(name), value: v})
+		}
+	}
+	for _, p := range f.plan.authHeaders {
+		add(p.name)
+	}
+	for _, p := range f.plan.headers {
+		if f.credentialHeader(p.name) {
+			add(p.name)
+		}
+	}
+	q := req.URL.Query()
+	for _, p := range f.plan.authQuery {
+		if v := q.Get(p.name); v != "" {
+			out = append(out, placed{query: true, name: p.name, value: v})
+		}
+	}
+	return out
+}
+
+// probeVariants derives the variants of each probe kind from the
+// credentials a request carries.
+func probeVariants(kinds []string, creds []placed) []variant {
+	var out []variant
+	for _, kind := range kinds {
+		for _, c := range creds {
+			out = append(out, variantsOf(kind, c)...)
+		}
+	}
+	return out
+}
+
+func variantsOf(kind string, c placed) []variant {
+	scheme, token := splitScheme(c.value)
+	set := func(label, value string) variant {
+		return variant{label: label, edit: func(h http.Header, q map[string][]string) { put(c, h, q, value) }}
+	}
+	switch kind {
+	case "missing":
+		return []variant{{label: c.name + " left out", edit: func(h http.Header, q map[string][]string) { remove(c, h, q) }}}
+	case "tampered":
+		if parts := jwtParts(token); parts != nil {
+			return []variant{
+				set(c.name+" with its JWT signature altered", scheme+parts[0]+"."+parts[1]+"."+tamper(parts[2])),
+				set(c.name+" with its JWT payload altered, the signature kept", scheme+parts[0]+"."+alterPayload(parts[1])+"."+parts[2]),
+			}
+		}
+		return []variant{set(c.name+" altered", scheme+tamper(token))}
+	case "alg-none":
+		if parts := jwtParts(token); parts != nil {
+			none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+			return []variant{set(c.name+" re-encoded with alg none and no signature", scheme+none+"."+parts[1]+".")}
+		}
+	case "wrong-scheme":
+		if c.query || !isTokenCarrier(c.name) {
+			return nil
+		}
+		var out []variant
+		if scheme != "" {
+			out = append(out, set(c.name+" without its "+strings.TrimSpace(scheme)+" scheme", token))
+		} else {
+			out = append(out, set(c.name+" with a Bearer scheme", "Bearer "+token))
+		}
+		out = append(out, variant{label: c.name + " sent as the access_token query parameter instead",
+			edit: func(h http.Header, q map[string][]string) {
+				h.Del(c.name)
+				q["access_token"] = []string{token}
+			}})
+		return out
+	}
+	return nil
+}
+
+// isTokenCarrier reports whether a header carries a token, whose scheme a
+// probe can get wrong: Authorization, or a header named like a credential.
+func isTokenCarrier(name string) bool {
+	return strings.EqualFold(name, "Authorization") || credentialKey(name)
+}
+
+func put(c placed, h http.Header, q map[string][]string, v string) {
+	if c.query {
+		q[c.name] = []string{v}
+		return
+	}
+	h.Set(c.name, v)
+}
+
+func remove(c placed, h http.Header, q map[string][]string) {
+	if c.query {
+		delete(q, c.name)
+		return
+	}
+	h.Del(c.name)
+}
+
+// splitScheme splits "Bearer abc" into "Bearer " and "abc"; a value
+// without a known scheme has none.
+func splitScheme(v string) (string, string) {
+	scheme, rest, ok := strings.Cut(v, " ")
+	if ok && slices.ContainsFunc(authSchemes, func(s string) bool { return strings.EqualFold(s, scheme) }) {
+		return scheme + " ", rest
+	}
+	return "", v
+}
+
+// jwtParts returns a JWT's three parts, or nil when v is not a JWT.
+func jwtParts(v string) []string {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 || parts[2] == "" {
+		return nil
+	}
+	for _, p := range parts[:2] {
+		b, err := base64.RawURLEncoding.DecodeString(p)
+		if err != nil || !json.Valid(b) {
+			return nil
+		}
+	}
+	return parts
+}
+
+// alterPayload changes a JWT payload's claims: sub, or else a claim of its own.
+func alterPayload(p string) string {
+	b, _ := base64.RawURLEncoding.DecodeString(p)
+	var claims map[string]any
+	if json.Unmarshal(b, &claims) != nil || claims == nil {
+		claims = map[string]any{}
+	}
+	if sub, ok := claims["sub"].(string); ok {
+		claims["sub"] = sub + "-probe"
+	} else {
+		claims["probe"] = "tampered"
+	}
+	out, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(out)
+}
