@@ -170,9 +170,9 @@ func (a Auth) Names() []string {
 
 // Flow is a named sequence of steps, run in order.
 type Flow struct {
-	Pos   Pos
-	Name  string
-	Tags  []string
+	Pos  Pos
+	Name string
+	Tags []string
 	// Probe, when set, replaces the spec's Probe for the flow's calls.
 	Probe *[]string
 	Steps []*Step
