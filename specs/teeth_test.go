@@ -20,39 +20,47 @@ import (
 // first step that does not pass.
 type tooth struct {
 	provider, fault, flow, step string
+	// check, if set, is the check of that step that must fail: the
+	// refusal probe that catches the fault.
+	check string
 }
 
 // teeth lists every fault each simulator offers (TestTeethCoverEveryFault
 // keeps the list complete).
 var teeth = []tooth{
-	{"openloyalty", "accept-expired", "expired token is refused and a new login recovers", "expired token"},
-	{"openloyalty", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "refresh rotates both tokens"},
-	{"openloyalty", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "used refresh token is refused"},
-	{"openloyalty", "member-on-admin", "member token is refused on an admin endpoint", "member token on the customer list"},
-	{"openloyalty", "accept-no-token", "member endpoint refuses a request without a token", "no token"},
-	{"openloyalty", "wrong-error-message", "wrong password is refused", "wrong password"},
+	{"openloyalty", "accept-expired", "expired token is refused and a new login recovers", "expired token", ""},
+	{"openloyalty", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "refresh rotates both tokens", ""},
+	{"openloyalty", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "used refresh token is refused", ""},
+	{"openloyalty", "member-on-admin", "member token is refused on an admin endpoint", "member token on the customer list", ""},
+	{"openloyalty", "accept-no-token", "member endpoint refuses a request without a token", "no token", ""},
+	{"openloyalty", "wrong-error-message", "wrong password is refused", "wrong password", ""},
+	// Each refusal probe kind, caught by the spec's probes of its first call.
+	{"openloyalty", "accept-no-token", "member login and member calls", "read profile", "probe Authorization left out"},
+	{"openloyalty", "accept-alg-none", "member login and member calls", "read profile", "probe Authorization re-encoded with alg none and no signature"},
+	{"openloyalty", "ignore-signature", "member login and member calls", "read profile", "probe Authorization with its JWT signature altered"},
+	{"openloyalty", "accept-raw-token", "member login and member calls", "read profile", "probe Authorization without its Bearer scheme"},
 
-	{"cardlytics", "accept-expired", "an expired session token is refused and a new session recovers", "expired token"},
+	{"cardlytics", "accept-expired", "an expired session token is refused and a new session recovers", "expired token", ""},
 	// The call before the explicit check already sends a tampered token: its probe catches it.
-	{"cardlytics", "accept-tampered", "a tampered session token is refused", "the real token works"},
-	{"cardlytics", "sensitive-payload", "the session token's payload holds no sensitive data", "start session"},
-	{"cardlytics", "single-session", "several sessions of one user each stay valid", "first session still works"},
-	{"cardlytics", "wrong-error-message", "a customer who is not enrolled cannot start a session", "inactive customer"},
-	{"cardlytics", "inactive-allowed", "a customer who is not enrolled cannot start a session", "inactive customer"},
+	{"cardlytics", "accept-tampered", "a tampered session token is refused", "the real token works", ""},
+	{"cardlytics", "sensitive-payload", "the session token's payload holds no sensitive data", "start session", ""},
+	{"cardlytics", "single-session", "several sessions of one user each stay valid", "first session still works", ""},
+	{"cardlytics", "wrong-error-message", "a customer who is not enrolled cannot start a session", "inactive customer", ""},
+	{"cardlytics", "inactive-allowed", "a customer who is not enrolled cannot start a session", "inactive customer", ""},
 
-	{"amplifi", "ignore-logout", "logout disables the token", "the logged-out token is refused"},
-	{"amplifi", "accept-expired", "an expired token is refused and a new login recovers", "expired token"},
-	{"amplifi", "wrong-error-message", "logout without a token answers 500", "DELETE /token without a token header"},
-	{"amplifi", "skip-channel-fields", "a login missing its channel's required fields is refused with 401", "android without its device fields"},
-	{"amplifi", "locked-allowed", "a locked actor is refused with 401", "locked user"},
-	{"amplifi", "accept-no-token", "a protected call without a token is refused", "no token header"},
+	{"amplifi", "ignore-logout", "logout disables the token", "the logged-out token is refused", ""},
+	{"amplifi", "accept-expired", "an expired token is refused and a new login recovers", "expired token", ""},
+	{"amplifi", "wrong-error-message", "logout without a token answers 500", "DELETE /token without a token header", ""},
+	{"amplifi", "skip-channel-fields", "a login missing its channel's required fields is refused with 401", "android without its device fields", ""},
+	{"amplifi", "locked-allowed", "a locked actor is refused with 401", "locked user", ""},
+	{"amplifi", "accept-no-token", "a protected call without a token is refused", "no token header", ""},
 
-	{"mic", "no-api-key-check", "a call without x-api-key is refused with 403", "no x-api-key"},
-	{"mic", "ignore-logout", "logout revokes the token and its refresh token", "the logged-out token is refused"},
-	{"mic", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "first refresh"},
-	{"mic", "accept-expired", "an expired token is refused; refresh and a new login recover", "expired token"},
-	{"mic", "no-identity-check", "a call without identityId is refused with 403", "no identityId"},
-	{"mic", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "the used refresh token is refused"},
+	{"mic", "no-api-key-check", "a call without x-api-key is refused with 403", "no x-api-key", ""},
+	{"mic", "ignore-logout", "logout revokes the token and its refresh token", "the logged-out token is refused", ""},
+	{"mic", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "first refresh", ""},
+	{"mic", "accept-expired", "an expired token is refused; refresh and a new login recover", "expired token", ""},
+	{"mic", "no-identity-check", "a call without identityId is refused with 403", "no identityId", ""},
+	{"mic", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "the used refresh token is refused", ""},
 }
 
 var providers = []string{"openloyalty", "cardlytics", "amplifi", "mic"}
@@ -115,6 +123,9 @@ func TestSpecsHaveTeeth(t *testing.T) {
 					}
 					if s := f.Steps[j]; s.Name != c.step || s.Status != runner.Failed {
 						t.Errorf("flow %q: got step %d %q %s, want step %q failed%s", c.flow, j+1, s.Name, s.Status, c.step, describe(f))
+					}
+					if c.check != "" && !slices.ContainsFunc(f.Steps[j].Checks, func(k runner.Check) bool { return k.Expr == c.check && k.Status == runner.Failed }) {
+						t.Errorf("flow %q: step %q did not fail at %q%s", c.flow, c.step, c.check, describe(f))
 					}
 				})
 			}

@@ -1,10 +1,12 @@
 package sandbox_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,6 +274,22 @@ func TestOpenloyaltyFaults(t *testing.T) {
 			r := openloyaltyCall(t, "POST", base+"/api/DEFAULT/member/login_check", "", `{"username":"member@example.com","password":"x"}`)
 			return fmt.Sprintf("%d %s", r.status, r.message())
 		}, "401 Invalid credentials.", "401 Bad credentials"},
+		{"accept-alg-none", func(t *testing.T, base string, _ *fakeClock) string {
+			token, _ := openloyaltyMemberLogin(t, base)
+			parts := strings.Split(token, ".")
+			none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/member/points", "Bearer "+none, "").status)
+		}, "401", "200"},
+		{"ignore-signature", func(t *testing.T, base string, _ *fakeClock) string {
+			token, _ := openloyaltyMemberLogin(t, base)
+			parts := strings.Split(token, ".")
+			forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not the signature"))
+			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/member/points", "Bearer "+forged, "").status)
+		}, "401", "200"},
+		{"accept-raw-token", func(t *testing.T, base string, _ *fakeClock) string {
+			token, _ := openloyaltyMemberLogin(t, base)
+			return fmt.Sprint(openloyaltyCall(t, "GET", base+"/api/DEFAULT/member/points", token, "").status)
+		}, "401", "200"},
 	}
 	var names []string
 	for _, tt := range tests {
