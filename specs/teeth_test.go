@@ -66,7 +66,8 @@ var teeth = []tooth{
 var providers = []string{"openloyalty", "cardlytics", "amplifi", "mic"}
 
 // TestTeethCoverEveryFault fails when a simulator gains a fault that no
-// row of teeth catches, or a row names a fault the simulator lacks.
+// row of teeth catches, or a row names a fault the simulator lacks. A
+// fault may have several rows: each place that must catch it.
 func TestTeethCoverEveryFault(t *testing.T) {
 	for _, p := range providers {
 		want := slices.Sorted(maps.Keys(sandbox.Faults(p)))
@@ -77,7 +78,7 @@ func TestTeethCoverEveryFault(t *testing.T) {
 			}
 		}
 		slices.Sort(got)
-		if !slices.Equal(got, want) {
+		if got = slices.Compact(got); !slices.Equal(got, want) {
 			t.Errorf("%s: teeth cover faults %v, want every fault the simulator offers: %v", p, got, want)
 		}
 	}
