@@ -92,9 +92,23 @@ type Grammar struct {
 // NewGrammar returns the grammar of a spec.
 func NewGrammar() *Grammar {
 	g := &Grammar{Kinds: map[string]*Object{}, Objects: map[string]*Object{}}
+	jwtCheck := &Object{Name: "jwt check", Description: "What a JWT the step captured must hold. exp must be in the future and nbf not, whenever the token has them.", Keys: []Key{
+		{Name: "token", Type: TTemplate, Description: "the token to check; default: the step's first capture", Example: "{{access_token}}"},
+		{Name: "lifetime", Type: TDuration, Description: "what `exp - iat` must be, within `tolerance`", Example: "1h"},
+		{Name: "tolerance", Type: TDuration, Description: "how far `lifetime` and `expires_in` may be off (default 5s)", Example: "10s"},
+		{Name: "iss", Type: TTemplate, Description: "the issuer the token must name", Example: "https://auth.example.com"},
+		{Name: "aud", Type: TTemplate, Description: "an audience the token must name", Example: "members-api"},
+		{Name: "sub", Type: TTemplate, Description: "the subject the token must name", Example: "{{user_id}}"},
+		{Name: "expires_in", Type: TString, Description: "a gjson path into the answer's body to a lifetime in seconds that must agree with `exp - iat`", Example: "expires_in"},
+		{Name: "hmac", Type: TTemplate, Description: "verify the signature (HS256, HS384, HS512) with this shared secret; list it under `secrets`", Example: "{{jwt_secret}}"},
+		{Name: "pem", Type: TString, Description: "verify the signature (RS*, PS*, ES*, EdDSA) with the public key in this PEM file, relative to the spec", Example: "keys/public.pem"},
+		{Name: "jwks", Type: TTemplate, Description: "verify the signature with the keys of the JWK Set at this URL", Example: "https://auth.example.com/.well-known/jwks.json"},
+		{Name: "no_sensitive_claims", Type: TBool, Description: "fail on claims that look like passwords, secrets or card numbers (Luhn)", Example: true},
+	}}
 	expect := &Object{Name: "expect", Description: "What a response must satisfy.", Keys: []Key{
 		{Name: "status", Type: TStatus, Description: "the accepted status code or codes; default: the kind's (any 2xx, or 401 for expect-401)", Example: []any{200, 201}},
 		{Name: "assert", Type: TStrings, Description: "expressions that must all be true: `json(\"user.id\") == id`, `status < 500`", Example: []any{`json("email") == username`}},
+		{Name: "jwt", Type: TObject, Description: "checks of a JWT the step captured: lifetime, claims, signature", Object: jwtCheck},
 	}}
 	capture := &Object{Name: "capture source", Description: "Where a captured value comes from, and whether it is a secret.", Keys: []Key{
 		{Name: "from", Type: TString, Required: true, Description: "a gjson path into the JSON body, or `header:NAME`, `cookie:NAME`, `status`", Example: "credentials.identityId"},
@@ -213,7 +227,7 @@ func NewGrammar() *Grammar {
 		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
 		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
 	}}
-	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture, server, environment, fragment} {
+	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture, server, environment, fragment, jwtCheck} {
 		g.Objects[o.Name] = o
 	}
 	for _, o := range g.Kinds {

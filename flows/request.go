@@ -175,6 +175,8 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 			for _, c := range items {
 				e.Assert = append(e.Assert, Assertion{Pos: d.pos(c), Expr: d.str(c, what+": assert")})
 			}
+		case "jwt":
+			e.JWT = d.jwtCheck(v, what+": jwt")
 		}
 	})
 	return e
@@ -243,6 +245,9 @@ func merge(base, r *Request, checks bool) *Request {
 	out.Capture = mergeCaptures(out.Capture, r.Capture)
 	if r.Expect.Status != nil {
 		out.Expect.Status, out.Expect.StatusPos = r.Expect.Status, r.Expect.StatusPos
+	}
+	if r.Expect.JWT != nil {
+		out.Expect.JWT = r.Expect.JWT
 	}
 	if r.Expect.Assert != nil {
 		out.Expect.Assert = append(append([]Assertion{}, out.Expect.Assert...), r.Expect.Assert...)

@@ -229,6 +229,31 @@ type Expect struct {
 	Status    []int
 	StatusPos Pos
 	Assert    []Assertion
+	// JWT checks a token the step captured, if set.
+	JWT *JWTCheck
+}
+
+// JWTCheck is what a JWT must hold: its lifetime, claims and signature.
+type JWTCheck struct {
+	Pos Pos
+	// Token is a template giving the token; nil means the step's first capture.
+	Token *Text
+	// Lifetime is what exp - iat must be, within Tolerance.
+	Lifetime, Tolerance time.Duration
+	// Iss, Aud and Sub are templates of the claims expected.
+	Iss, Aud, Sub *Text
+	// ExpiresIn is a gjson path into the answer's body to a lifetime in
+	// seconds that must agree with exp - iat.
+	ExpiresIn string
+	// HMAC is a template of the shared secret; PEM a public key file's
+	// contents (PEMPath its name); JWKS a template of a JWK Set's URL.
+	HMAC    *Text
+	PEM     []byte
+	PEMPath string
+	JWKS    *Text
+	// NoSensitiveClaims fails on claims that look like passwords, secrets
+	// or card numbers.
+	NoSensitiveClaims bool
 }
 
 // Request is an HTTP request with its captures and expectations. A named

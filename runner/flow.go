@@ -7,6 +7,8 @@ import (
 	"net/http/cookiejar"
 	"slices"
 	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
 )
 
 // flowRun is the state of one flow while it runs: its variables and its
@@ -20,6 +22,8 @@ type flowRun struct {
 	vars     map[string]any
 	sessions map[string]*session
 	red      *redactor
+	// jwks are the JWK Sets fetched for jwt checks, by URL.
+	jwks map[string]keyfunc.Keyfunc
 }
 
 // session is one logged-in identity: its credentials and its cookies.

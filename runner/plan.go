@@ -77,6 +77,8 @@ type stepPlan struct {
 	secretFields []flows.SecretField
 	// probes are the refusal probes sent after the step passes.
 	probes []string
+	// jwt checks a captured token, if the step says so.
+	jwt *jwtPlan
 }
 
 // compiler gathers every compile problem with its place.
@@ -203,6 +205,9 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 		sp.asserts = append(sp.asserts, as)
 		u := usesOf(as.prog)
 		sp.uses.body, sp.uses.headers = sp.uses.body || u.body, sp.uses.headers || u.headers
+	}
+	if r.Expect.JWT != nil {
+		sp.jwt = c.jwt(r.Expect.JWT, captured, what, asc)
 	}
 	return vars, captured
 }

@@ -164,6 +164,9 @@ const (
 	// CheckProbe: the API refused a request whose credentials a refusal
 	// probe broke.
 	CheckProbe CheckKind = "probe"
+	// CheckJWT: a token holds what the step's jwt block says: its times,
+	// claims and signature.
+	CheckJWT CheckKind = "jwt"
 )
 
 // Check is one expectation of a step and how it was judged.

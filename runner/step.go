@@ -60,7 +60,7 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 	x.Response = &Response{Status: resp.status, Headers: headerList(resp.header),
 		Body: Body{raw: resp.body, form: isFormType(resp.header.Get("Content-Type"))}}
 	sr.Exchanges = append(sr.Exchanges, x)
-	sr.Status = f.check(sp, s, resp, env, sr)
+	sr.Status = f.check(ctx, sp, s, resp, env, sr)
 	if sr.Status == Passed && len(sp.probes) > 0 {
 		sr.Status = f.probe(ctx, sp, s, env, sr)
 	}
@@ -105,7 +105,7 @@ func sendError(err error, timeout time.Duration) string {
 
 // check checks the status, takes the captures, checks the assertions and
 // applies the step's effect on its session.
-func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string]any, sr *StepResult) Status {
+func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *response, env map[string]any, sr *StepResult) Status {
 	st := statusCheck(sp, f.plan.Spec.Auth, resp.status)
 	sr.Checks = append(sr.Checks, st)
 	if !st.Passed() {
@@ -134,8 +134,14 @@ func (f *flowRun) check(sp *stepPlan, s *session, resp *response, env map[string
 		env[varsKey].(map[string]any)[k] = v
 	}
 	status := Passed
+	checks := make([]Check, 0, len(sp.asserts))
 	for _, a := range sp.asserts {
-		c := a.check(env)
+		checks = append(checks, a.check(env))
+	}
+	if sp.jwt != nil {
+		checks = append(checks, f.checkJWT(ctx, sp.jwt, resp, env)...)
+	}
+	for _, c := range checks {
 		sr.Checks = append(sr.Checks, c)
 		switch {
 		case c.Status == Failed:
