@@ -162,6 +162,19 @@ func runSpec(t *testing.T, provider, fault, flow string) runner.SpecResult {
 		t.Fatalf("compile %s.yaml: %v", provider, err)
 	}
 	plan.BaseURL = srv.URL
+	// The spec's other servers are the same API, with the same fault.
+	for name, sv := range spec.Servers {
+		if sv.Sandbox == nil {
+			continue
+		}
+		o := sandbox.Options{TokenLifetime: sv.Sandbox.TokenLifetime, RefreshLifetime: sv.Sandbox.RefreshLifetime, Faults: opts.Faults}
+		other, err := sandbox.Start(sv.Sandbox.Provider, o)
+		if err != nil {
+			t.Fatalf("start server %s: %v", name, err)
+		}
+		t.Cleanup(other.Close)
+		plan.Servers[name].URL = other.URL
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
