@@ -239,3 +239,27 @@ flows: [{name: f, steps: [{wait: 1s}]}]
 		t.Errorf("environment b: got %v, want only B_URL unset", err)
 	}
 }
+
+func TestNamedRequestCapturesKeptForSuccessStatuses(t *testing.T) {
+	s, err := flows.Parse("s.yaml", []byte(`provider: p
+base_url: http://h
+requests:
+  login: {method: POST, path: /login, capture: {token: token}, expect: {assert: ['token != ""']}}
+flows:
+  - name: f
+    steps:
+      - login: {expect: {status: 200}}
+      - request: {use: login, expect: {status: 401}}
+`), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := s.Flows[0].Steps[0].Action.(flows.Sender).Req()
+	refused := s.Flows[0].Steps[1].Action.(flows.Sender).Req()
+	if len(login.Capture) != 1 || len(login.Expect.Assert) != 1 {
+		t.Errorf("a login expecting 200 lost the named request's captures or assertions: %+v", login)
+	}
+	if len(refused.Capture) != 0 || len(refused.Expect.Assert) != 0 {
+		t.Errorf("a step expecting 401 kept the named request's captures or assertions: %+v", refused)
+	}
+}

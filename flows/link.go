@@ -79,7 +79,10 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 			return
 		}
 		_, refused := snd.(Expect401)
-		*r = *merge(base, r, !refused && r.Expect.Status == nil)
+		// A step that expects a failure (expect-401, or a status that is not
+		// a success) checks an error case: the named request's captures and
+		// expectations describe its success and do not apply.
+		*r = *merge(base, r, !refused && successes(r.Expect.Status))
 	}
 	if r.Method == "" {
 		r.Method = http.MethodGet
@@ -186,6 +189,11 @@ func (d *decoder) checkSecrets(s *Spec) {
 			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keys(known))))
 		}
 	}
+}
+
+// successes reports whether every status is a 2xx, or none is given.
+func successes(statuses []int) bool {
+	return !slices.ContainsFunc(statuses, func(s int) bool { return s < 200 || s > 299 })
 }
 
 func containsFold(list []string, s string) bool {
