@@ -90,7 +90,9 @@ func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Reques
 	c := Check{Pos: sp.step.Pos, Kind: CheckProbe, Expr: "probe " + v.label, Status: Failed, Exchange: len(sr.Exchanges)}
 	js, _ := json.Marshal(refused)
 	c.Expected = Value{JSON: js, Text: statusList(refused)}
-	resp, err := f.cfg.Client.Do(req)
+	// Sent as the step's own request is, but its cookies are not kept:
+	// a probe changes nothing of the session.
+	r, err := f.do(req)
 	x.Duration = f.cfg.Now().Sub(x.Started)
 	if err != nil {
 		x.Error = sendError(err, f.timeout(sp))
@@ -98,11 +100,8 @@ func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Reques
 		sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
 		return c
 	}
-	defer resp.Body.Close()
-	rb, _ := readBody(resp.Body, maxResponse)
-	r := &response{status: resp.StatusCode, header: resp.Header, body: rb}
 	f.learnResponse(r)
-	x.Response = &Response{Status: r.status, Headers: headerList(r.header), Body: Body{raw: rb, form: isFormType(r.header.Get("Content-Type"))}}
+	x.Response = r.snapshot()
 	c.Actual = Value{JSON: json.RawMessage(strconv.Itoa(r.status)), Text: strconv.Itoa(r.status)}
 	if slices.Contains(refused, r.status) {
 		c.Status = Passed

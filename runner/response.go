@@ -40,6 +40,12 @@ func (r *response) json(path string) any {
 	return res.Value()
 }
 
+// snapshot records the response for a result; the flow masks it when it ends.
+func (r *response) snapshot() *Response {
+	return &Response{Status: r.status, Headers: headerList(r.header),
+		Body: Body{raw: r.body, form: isFormType(r.header.Get("Content-Type"))}}
+}
+
 // cookie returns the value of a cookie the response sets, or "".
 func (r *response) cookie(name string) string {
 	for _, c := range r.cookies {

@@ -57,8 +57,7 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		return
 	}
 	f.learnResponse(resp)
-	x.Response = &Response{Status: resp.status, Headers: headerList(resp.header),
-		Body: Body{raw: resp.body, form: isFormType(resp.header.Get("Content-Type"))}}
+	x.Response = resp.snapshot()
 	sr.Exchanges = append(sr.Exchanges, x)
 	sr.Status = f.check(ctx, sp, s, resp, env, sr)
 	if sr.Status == Passed && len(sp.probes) > 0 {
@@ -78,6 +77,16 @@ func (f *flowRun) timeout(sp *stepPlan) time.Duration {
 
 // send sends req and reads the whole response, keeping the session's cookies.
 func (f *flowRun) send(req *http.Request, s *session) (*response, error) {
+	r, err := f.do(req)
+	if err != nil {
+		return nil, err
+	}
+	s.jar.SetCookies(req.URL, r.cookies)
+	return r, nil
+}
+
+// do sends req and reads the whole response, up to maxResponse bytes.
+func (f *flowRun) do(req *http.Request) (*response, error) {
 	start := time.Now()
 	resp, err := f.cfg.Client.Do(req)
 	if err != nil {
@@ -88,7 +97,6 @@ func (f *flowRun) send(req *http.Request, s *session) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.jar.SetCookies(req.URL, resp.Cookies())
 	return &response{status: resp.StatusCode, header: resp.Header, cookies: resp.Cookies(), body: body,
 		duration: time.Since(start)}, nil
 }
