@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -14,18 +15,24 @@ type Action interface {
 	Kind() string
 }
 
-// Sender is implemented by the kinds that send an HTTP request.
+// Sender is implemented by the kinds that send an HTTP request. A kind
+// owns its meaning through these methods: what its request carries, what
+// it must be answered with, and what it does to its session. Validation
+// and the runner both ask the kind; neither switches over kinds.
 type Sender interface {
 	Action
 	// Req returns the request, merged with the named request it uses.
 	Req() *Request
 	// Credentials says how the session's credentials go onto the request.
 	Credentials() CredentialUse
-	// Effect says what a passing step does to its session.
-	Effect() Effect
 	// DefaultStatus lists the statuses accepted when the step names none,
 	// given the spec's auth; nil means any 2xx.
 	DefaultStatus(Auth) []int
+	// Advance carries out what the step, once passed, does to its session
+	// given what it captured, and returns the captures that are flow
+	// variables rather than the session's credentials. Validation runs it
+	// over names (nil values) and the runner over values, so they agree.
+	Advance(s *Session, captured map[string]any) (vars map[string]any)
 }
 
 // Prober is implemented by the kinds that send refusal probes: which
@@ -34,21 +41,48 @@ type Prober interface {
 	ProbeKinds(s *Spec, f *Flow) []string
 }
 
-// Effect is what a passing step does to its session.
-type Effect int
+// Session is what a flow knows of one session as its steps go on.
+type Session struct {
+	// Live is true from a login to a logout.
+	Live bool
+	// Ended is true once a logout ended the session.
+	Ended bool
+	// Creds are the session's credentials by name.
+	Creds map[string]any
+	// Revoked are credentials the API must refuse from now on: those
+	// from before a logout, or from before a refresh that revokes them.
+	Revoked map[string]any
+}
 
-// The effects of a step on its session.
-const (
-	// Keep leaves the session as it was.
-	Keep Effect = iota
-	// Start makes the step's captures the session's credentials.
-	Start
-	// Rotate replaces the credentials the step captures; Request.Rotate
-	// names those that must change.
-	Rotate
-	// End logs the session out.
-	End
-)
+// Start makes captured the session's credentials.
+func (s *Session) Start(captured map[string]any) {
+	s.Creds, s.Live, s.Ended = maps.Clone(captured), true, false
+	if s.Creds == nil {
+		s.Creds = map[string]any{}
+	}
+}
+
+// Renew replaces the credentials captured anew; those named in revoke
+// keep their old values as revoked ones.
+func (s *Session) Renew(captured map[string]any, revoke []string) {
+	if s.Creds == nil {
+		s.Creds = map[string]any{}
+	}
+	if len(revoke) > 0 {
+		s.Revoked = map[string]any{}
+		for _, n := range revoke {
+			if v, ok := s.Creds[n]; ok {
+				s.Revoked[n] = v
+			}
+		}
+	}
+	maps.Copy(s.Creds, captured)
+}
+
+// End logs the session out: all its credentials are revoked.
+func (s *Session) End() {
+	s.Live, s.Ended, s.Revoked = false, true, maps.Clone(s.Creds)
+}
 
 // CredentialUse says which of the session's credentials a request carries.
 type CredentialUse struct {
@@ -68,24 +102,33 @@ type CredentialUse struct {
 // kindDecoder decodes one step kind's body.
 type kindDecoder func(d *decoder, n *yaml.Node, what string) Action
 
-// kinds lists the step kinds by key.
-func kinds() map[string]kindDecoder {
-	return map[string]kindDecoder{
-		"login":      decodeLogin,
-		"call":       decodeCall,
-		"expect-401": decodeExpect401,
-		"refresh":    decodeRefresh,
-		"logout":     decodeLogout,
-		"request":    decodePlain,
-		"wait":       decodeWait,
+// kindDef is one step kind: its key, how its body decodes, and its
+// grammar, given the keys every request step has. A kind lives in a file
+// of its own; its type implements Sender if it sends a request.
+type kindDef struct {
+	name   string
+	decode kindDecoder
+	object func(common []Key) *Object
+}
+
+// kindDefs lists the step kinds. Adding a kind is adding its file and
+// its line here.
+var kindDefs = []kindDef{loginKind, callKind, expect401Kind, refreshKind, logoutKind, plainKind, waitKind}
+
+// kindDecoderFor returns the decoder of the kind keyed name.
+func kindDecoderFor(name string) (kindDecoder, bool) {
+	i := slices.IndexFunc(kindDefs, func(k kindDef) bool { return k.name == name })
+	if i < 0 {
+		return nil, false
 	}
+	return kindDefs[i].decode, true
 }
 
 // KindNames returns the step kinds' keys, sorted.
 func KindNames() []string {
 	var out []string
-	for k := range kinds() {
-		out = append(out, k)
+	for _, k := range kindDefs {
+		out = append(out, k.name)
 	}
 	slices.Sort(out)
 	return out
@@ -102,12 +145,12 @@ func (d *decoder) decodeStep(n *yaml.Node, what string) *Step {
 		return nil
 	}
 	k, v := n.Content[0], resolve(n.Content[1])
-	dec, ok := kinds()[k.Value]
+	dec, ok := kindDecoderFor(k.Value)
 	if !ok {
 		d.errorf(k, "%s: unknown step kind %q%s; known kinds: %s", what, k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
 		return nil
 	}
-	if v.Tag == "!!null" && k.Value != "wait" {
+	if v.Tag == "!!null" {
 		v = &yaml.Node{Kind: yaml.MappingNode, Line: v.Line, Column: v.Column}
 	}
 	s := &Step{Pos: d.pos(k), Name: k.Value}

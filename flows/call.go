@@ -6,6 +6,10 @@ import "gopkg.in/yaml.v3"
 // A call needs a live session: after a login, before a logout.
 type Call struct{ Request *Request }
 
+var callKind = kindDef{name: "call", decode: decodeCall, object: func(common []Key) *Object {
+	return requestKind("call", "An authenticated request: the session's credentials are attached; needs a live session. Default status: any 2xx.", common)
+}}
+
 func decodeCall(d *decoder, n *yaml.Node, what string) Action {
 	return Call{Request: d.decodeRequest(n, what, d.g.Kinds["call"], nil)}
 }
@@ -19,8 +23,8 @@ func (a Call) Req() *Request { return a.Request }
 // Credentials attaches the session's credentials and needs a live session.
 func (Call) Credentials() CredentialUse { return CredentialUse{Attach: true, NeedSession: true} }
 
-// Effect returns Keep.
-func (Call) Effect() Effect { return Keep }
+// Advance leaves the session as it was; the captures are flow variables.
+func (Call) Advance(_ *Session, captured map[string]any) map[string]any { return captured }
 
 // ProbeKinds returns the flow's probes, or else the spec's: every
 // passing call is probed with them.

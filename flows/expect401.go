@@ -15,6 +15,14 @@ type Expect401 struct {
 	Probes []string
 }
 
+var expect401Kind = kindDef{name: "expect-401", decode: decodeExpect401, object: func(common []Key) *Object {
+	return requestKind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: the spec's `auth: refused`, or 401.", common,
+		probesKey("probes", "refusal probes sent after this request, each derived from the session's real credentials and each its own check"),
+		Key{Name: "omit", Type: TStrings, Description: "credential headers or query parameters (names from `auth`) to leave out; `all` leaves out every one", Example: []any{"Authorization"}},
+		Key{Name: "set", Type: TPairs, Description: "credential name → template, sent instead of the session's value", Example: map[string]any{"Authorization": "Bearer not-a-token"}},
+		Key{Name: "tamper", Type: TStrings, Description: "credentials sent with one character changed near the end (inside a JWT's signature)", Example: []any{"Authorization"}})
+}}
+
 func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
 	a := Expect401{}
 	a.Request = d.decodeRequest(n, what, d.g.Kinds["expect-401"], func(key string, _, v *yaml.Node) {
@@ -55,8 +63,8 @@ func (u CredentialUse) Omits(name string) bool {
 // Tampers reports whether the credential named name is sent altered.
 func (u CredentialUse) Tampers(name string) bool { return containsFold(u.Tamper, name) }
 
-// Effect returns Keep.
-func (Expect401) Effect() Effect { return Keep }
+// Advance leaves the session as it was; the captures are flow variables.
+func (Expect401) Advance(_ *Session, captured map[string]any) map[string]any { return captured }
 
 // DefaultStatus returns the statuses the spec's auth says the API refuses
 // with (auth: {refused: [403]}), or 401.

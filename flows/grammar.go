@@ -137,29 +137,10 @@ func NewGrammar() *Grammar {
 		{Name: "secrets", Type: TStrings, Description: "fields of this request whose values are never shown: `header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`",
 			Example: []any{"json:device.uuid", "header:X-Device-Key"}},
 	}
-	rotate := Key{Name: "rotate", Type: TStrings, Description: "credentials a refresh must replace with new values", Example: []any{"token", "refresh_token"}}
-	kind := func(name, desc string, extra ...Key) *Object {
-		return &Object{Name: name, Description: desc, Keys: append(slices.Clip(common), extra...)}
+	for _, k := range kindDefs {
+		g.Kinds[k.name] = k.object(common)
 	}
-	g.Kinds["login"] = kind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.")
-	g.Kinds["call"] = kind("call", "An authenticated request: the session's credentials are attached; needs a live session. Default status: any 2xx.")
-	probes := func(name, desc string) Key {
-		return Key{Name: name, Type: TStrings, Description: desc, Example: []any{"missing", "tampered", "alg-none", "wrong-scheme"}, Enum: ProbeKinds}
-	}
-	g.Kinds["expect-401"] = kind("expect-401", "A request the API must refuse: no token, a tampered, expired or logged-out one. Default status: the spec's `auth: refused`, or 401.",
-		probes("probes", "refusal probes sent after this request, each derived from the session's real credentials and each its own check"),
-		Key{Name: "omit", Type: TStrings, Description: "credential headers or query parameters (names from `auth`) to leave out; `all` leaves out every one", Example: []any{"Authorization"}},
-		Key{Name: "set", Type: TPairs, Description: "credential name → template, sent instead of the session's value", Example: map[string]any{"Authorization": "Bearer not-a-token"}},
-		Key{Name: "tamper", Type: TStrings, Description: "credentials sent with one character changed near the end (inside a JWT's signature)", Example: []any{"Authorization"}})
-	g.Kinds["refresh"] = kind("refresh", "Exchanges the refresh token (`requests.refresh` by default); its captures replace the session's credentials. Default status: any 2xx.", rotate)
-	g.Kinds["logout"] = kind("logout", "Ends the session (`requests.logout` by default); later calls in the session are spec errors. Default status: any 2xx.")
-	g.Kinds["request"] = kind("request", "A plain request for everything else: public endpoints, error cases. Default status: any 2xx.",
-		Key{Name: "auth", Type: TBool, Description: "attach the session's credentials", Example: true})
-	g.Kinds["wait"] = &Object{Name: "wait", Description: "Pauses the flow: `wait: 2s` or `wait: {duration: 2s}`.", Keys: []Key{
-		{Name: "name", Type: TString, Description: "the step's name in reports", Example: "let the token expire"},
-		{Name: "duration", Type: TDuration, Required: true, Description: "how long to pause; `${ENV:-default}` works, `{{ }}` does not", Example: "2s"},
-	}}
-	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotate)}
+	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotateKey)}
 	sandbox := &Object{Name: "sandbox", Description: "The embedded simulator a spec runs against when its base URL is empty.", Keys: []Key{
 		{Name: "provider", Type: TString, Required: true, Description: "the simulator", Example: "openloyalty", Enum: []string{"amplifi", "cardlytics", "mic", "openloyalty"}},
 		{Name: "token_lifetime", Type: TDuration, Description: "its access tokens' lifetime, to test expiry quickly", Example: "1s"},
@@ -202,7 +183,7 @@ func NewGrammar() *Grammar {
 		{Name: "name", Type: TString, Required: true, Description: "unique within the spec", Example: "member login and profile"},
 		{Name: "description", Type: TString, Description: "free text", Example: "a member logs in and reads their profile"},
 		{Name: "tags", Type: TStrings, Description: "for `--tags` and `--skip-tags`", Example: []any{"smoke"}},
-		probes("probe", "refusal probes run after every passing `call` of this flow, instead of the spec's `probe`; `[]` runs none"),
+		probesKey("probe", "refusal probes run after every passing `call` of this flow, instead of the spec's `probe`; `[]` runs none"),
 		{Name: "rows", Type: TAny, Description: "a list of mappings: the flow runs once per row, with the row's keys as variables", Example: []any{map[string]any{"name": "internet", "channel": "internet"}}},
 		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
@@ -218,7 +199,7 @@ func NewGrammar() *Grammar {
 			Example: map[string]any{"staging": map[string]any{"base_url": "https://staging.example.com"}}},
 		envFile,
 		include,
-		probes("probe", "refusal probes run after every passing `call`: each sends the call again with its credentials broken one way, and the API must refuse it"),
+		probesKey("probe", "refusal probes run after every passing `call`: each sends the call again with its credentials broken one way, and the API must refuse it"),
 		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
 		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
@@ -244,4 +225,19 @@ func (g *Grammar) KindNames() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// rotateKey is the key of a refresh, and of a named request, that names
+// the credentials a refresh must replace.
+var rotateKey = Key{Name: "rotate", Type: TStrings, Description: "credentials a refresh must replace with new values", Example: []any{"token", "refresh_token"}}
+
+// probesKey is a key that lists refusal probes.
+func probesKey(name, desc string) Key {
+	return Key{Name: name, Type: TStrings, Description: desc, Example: []any{"missing", "tampered", "alg-none", "wrong-scheme"}, Enum: ProbeKinds}
+}
+
+// requestKind returns the grammar of a kind that sends a request: the
+// keys every such step has, then its own.
+func requestKind(name, desc string, common []Key, extra ...Key) *Object {
+	return &Object{Name: name, Description: desc, Keys: append(slices.Clip(common), extra...)}
 }

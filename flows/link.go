@@ -35,6 +35,20 @@ func (Login) defaultUse() string   { return "login" }
 func (Refresh) defaultUse() string { return "refresh" }
 func (Logout) defaultUse() string  { return "logout" }
 
+// kindLinker is implemented by kinds with rules of their own, checked
+// once the step's named request is merged in.
+type kindLinker interface {
+	linkKind(d *decoder, s *Spec, st *Step, what string)
+}
+
+// needCapture reports a step that must capture the session's credentials
+// but captures nothing.
+func (d *decoder) needCapture(st *Step, snd Sender, what string) {
+	if len(snd.Req().Capture) == 0 {
+		d.errs = append(d.errs, Errorf(st.Pos, "%s: a %s must capture the session's credentials; add capture: {token: path.to.token}", what, snd.Kind()))
+	}
+}
+
 // link resolves each step's `use`, fills defaults and checks what spans
 // several parts of the spec: names, credentials and session order.
 func (d *decoder) link(s *Spec) {
@@ -78,11 +92,14 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 			d.errs = append(d.errs, Errorf(r.UsePos, "%s: use: no request named %q%s under requests", what, use, didYouMean(use, keys(s.Requests))))
 			return
 		}
-		_, refused := snd.(Expect401)
 		// A step that expects a failure (expect-401, or a status that is not
 		// a success) checks an error case: the named request's captures and
 		// expectations describe its success and do not apply.
-		*r = *merge(base, r, !refused && successes(r.Expect.Status))
+		want := r.Expect.Status
+		if want == nil {
+			want = snd.DefaultStatus(s.Auth)
+		}
+		*r = *merge(base, r, successes(want))
 	}
 	if r.Method == "" {
 		r.Method = http.MethodGet
@@ -102,11 +119,8 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 		d.errs = append(d.errs, Errorf(r.ServerPos, "%s: server: no server named %q%s; servers: %s", what, r.Server,
 			didYouMean(r.Server, keys(s.Servers)), listOrNone(keys(s.Servers))))
 	}
-	if e := snd.Effect(); (e == Start || e == Rotate) && len(r.Capture) == 0 {
-		d.errs = append(d.errs, Errorf(st.Pos, "%s: a %s must capture the session's credentials; add capture: {token: path.to.token}", what, snd.Kind()))
-	}
-	if snd.Effect() != Rotate && r.Rotate != nil && r.Use == "" {
-		d.errs = append(d.errs, Errorf(r.RotatePos, "%s: rotate is only for refresh steps", what))
+	if k, ok := snd.(kindLinker); ok {
+		k.linkKind(d, s, st, what)
 	}
 	cu := snd.Credentials()
 	names := s.Auth.Names()
@@ -147,7 +161,7 @@ func (d *decoder) checkRequest(s *Spec, r *Request, what string, final bool) {
 // before a login or after a logout in the same session.
 func (d *decoder) checkSessions(f *Flow, static bool) {
 	type state struct {
-		live  bool
+		Session
 		ended int // line of the logout that ended it
 	}
 	sessions := map[string]*state{}
@@ -163,18 +177,19 @@ func (d *decoder) checkSessions(f *Flow, static bool) {
 			sessions[name] = ss
 		}
 		what := fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name)
-		if snd.Credentials().NeedSession && !ss.live && !(static && ss.ended == 0) {
+		if snd.Credentials().NeedSession && !ss.Live && !(static && ss.ended == 0) {
 			if ss.ended > 0 {
 				d.errs = append(d.errs, Errorf(st.Pos, "%s: session %q was logged out at line %d; log in again first, or write expect-401 to check the old credentials are refused", what, name, ss.ended))
 			} else {
 				d.errs = append(d.errs, Errorf(st.Pos, "%s: session %q has no login before this step; add a login step first", what, name))
 			}
 		}
-		switch snd.Effect() {
-		case Start:
-			ss.live, ss.ended = true, 0
-		case End:
-			ss.live, ss.ended = false, st.Pos.Line
+		snd.Advance(&ss.Session, CaptureNames(snd.Req()))
+		switch {
+		case ss.Live:
+			ss.ended = 0
+		case ss.Ended && ss.ended == 0:
+			ss.ended = st.Pos.Line
 		}
 	}
 }
@@ -189,6 +204,16 @@ func (d *decoder) checkSecrets(s *Spec) {
 			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keys(known))))
 		}
 	}
+}
+
+// CaptureNames returns the names a request captures, each with a nil
+// value: what a step's Advance is given at validate time.
+func CaptureNames(r *Request) map[string]any {
+	out := make(map[string]any, len(r.Capture))
+	for _, c := range r.Capture {
+		out[c.Name] = nil
+	}
+	return out
 }
 
 // successes reports whether every status is a 2xx, or none is given.

@@ -7,6 +7,10 @@ import "gopkg.in/yaml.v3"
 // "login" unless it says otherwise.
 type Login struct{ Request *Request }
 
+var loginKind = kindDef{name: "login", decode: decodeLogin, object: func(common []Key) *Object {
+	return requestKind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.", common)
+}}
+
 func decodeLogin(d *decoder, n *yaml.Node, what string) Action {
 	return Login{Request: d.decodeRequest(n, what, d.g.Kinds["login"], nil)}
 }
@@ -20,8 +24,14 @@ func (a Login) Req() *Request { return a.Request }
 // Credentials returns no credentials: a login is how they are had.
 func (Login) Credentials() CredentialUse { return CredentialUse{} }
 
-// Effect returns Start.
-func (Login) Effect() Effect { return Start }
+// Advance starts the session: the captures are its credentials.
+func (Login) Advance(s *Session, captured map[string]any) map[string]any {
+	s.Start(captured)
+	return nil
+}
+
+// linkKind requires a capture: a login is how a session gets credentials.
+func (a Login) linkKind(d *decoder, _ *Spec, st *Step, what string) { d.needCapture(st, a, what) }
 
 // DefaultStatus returns nil: any 2xx.
 func (Login) DefaultStatus(Auth) []int { return nil }

@@ -9,6 +9,11 @@ type Plain struct {
 	Auth    bool
 }
 
+var plainKind = kindDef{name: "request", decode: decodePlain, object: func(common []Key) *Object {
+	return requestKind("request", "A plain request for everything else: public endpoints, error cases. Default status: any 2xx.", common,
+		Key{Name: "auth", Type: TBool, Description: "attach the session's credentials", Example: true})
+}}
+
 func decodePlain(d *decoder, n *yaml.Node, what string) Action {
 	a := Plain{}
 	a.Request = d.decodeRequest(n, what, d.g.Kinds["request"], func(_ string, _, v *yaml.Node) {
@@ -28,8 +33,8 @@ func (a Plain) Credentials() CredentialUse {
 	return CredentialUse{Attach: a.Auth, NeedSession: a.Auth}
 }
 
-// Effect returns Keep.
-func (Plain) Effect() Effect { return Keep }
+// Advance leaves the session as it was; the captures are flow variables.
+func (Plain) Advance(_ *Session, captured map[string]any) map[string]any { return captured }
 
 // DefaultStatus returns nil: any 2xx.
 func (Plain) DefaultStatus(Auth) []int { return nil }

@@ -11,6 +11,13 @@ type Wait struct {
 	Duration time.Duration
 }
 
+var waitKind = kindDef{name: "wait", decode: decodeWait, object: func([]Key) *Object {
+	return &Object{Name: "wait", Description: "Pauses the flow: `wait: 2s` or `wait: {duration: 2s}`.", Keys: []Key{
+		{Name: "name", Type: TString, Description: "the step's name in reports", Example: "let the token expire"},
+		{Name: "duration", Type: TDuration, Required: true, Description: "how long to pause; `${ENV:-default}` works, `{{ }}` does not", Example: "2s"},
+	}}
+}}
+
 func decodeWait(d *decoder, n *yaml.Node, what string) Action {
 	if n.Kind == yaml.MappingNode {
 		var w Wait

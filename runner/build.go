@@ -85,7 +85,7 @@ func (f *flowRun) attach(sp *stepPlan, s *session, env map[string]any, setHeader
 			tpl := p.tpl
 			if i := slices.IndexFunc(sp.set, func(x pairPlan) bool { return strings.EqualFold(x.name, p.name) }); i >= 0 {
 				tpl = sp.set[i].tpl
-			} else if s.creds == nil && !f.plan.Spec.StaticAuth || cu.Omits(p.name) {
+			} else if s.Creds == nil && !f.plan.Spec.StaticAuth || cu.Omits(p.name) {
 				continue
 			}
 			if tpl == nil { // set: {Name: null} leaves it out

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // flowRun is the state of one flow while it runs: its variables and its
@@ -28,9 +30,8 @@ type flowRun struct {
 
 // session is one logged-in identity: its credentials and its cookies.
 type session struct {
-	creds map[string]any
-	live  bool
-	jar   *cookiejar.Jar
+	flows.Session
+	jar *cookiejar.Jar
 }
 
 func (f *flowRun) session(name string) *session {
@@ -48,7 +49,7 @@ func (f *flowRun) session(name string) *session {
 func (f *flowRun) env(s *session) map[string]any {
 	vars := maps.Clone(f.vars)
 	if s != nil {
-		maps.Copy(vars, s.creds)
+		maps.Copy(vars, s.Creds)
 	}
 	env := helpers(f.cfg.Now)
 	env[varsKey] = vars

@@ -79,6 +79,8 @@ type stepPlan struct {
 	probes []string
 	// jwt checks a captured token, if the step says so.
 	jwt *jwtPlan
+	// credential names the captures that become the session's credentials.
+	credential []string
 }
 
 // compiler gathers every compile problem with its place.
@@ -133,7 +135,7 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		}
 		// What a login or refresh captures belongs to its session, as at
 		// run time: another session's step cannot use it.
-		creds := map[string][]string{}
+		sessions := map[string]*flows.Session{}
 		for i, st := range f.Steps {
 			sp := &stepPlan{step: st}
 			if w, ok := st.Action.(flows.Wait); ok {
@@ -143,16 +145,19 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 				if pr, ok := snd.(flows.Prober); ok {
 					sp.probes = pr.ProbeKinds(spec, f)
 				}
-				session := snd.Req().Session
-				vars, captured := c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc.inSession(session, creds))
+				name := snd.Req().Session
+				if sessions[name] == nil {
+					sessions[name] = &flows.Session{}
+				}
+				vars, _ := c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc.inSession(name, sessions))
 				fsc = fsc.with(vars...)
-				switch snd.Effect() {
-				case flows.Start:
-					creds[session] = captured
-				case flows.Rotate:
-					creds[session] = append(creds[session], captured...)
-				default:
-					fsc = fsc.with(captured...)
+				captured := flows.CaptureNames(sp.req)
+				left := snd.Advance(sessions[name], captured)
+				fsc = fsc.with(slices.Collect(maps.Keys(left))...)
+				for n := range captured {
+					if _, ok := left[n]; !ok {
+						sp.credential = append(sp.credential, n)
+					}
 				}
 			}
 			fp.steps = append(fp.steps, sp)
@@ -254,8 +259,14 @@ func credentialNames(spec *flows.Spec) []string {
 	}
 	for _, f := range spec.Flows {
 		for _, st := range f.Steps {
-			if snd, ok := st.Action.(flows.Sender); ok && (snd.Effect() == flows.Start || snd.Effect() == flows.Rotate) {
-				add(snd.Req())
+			if snd, ok := st.Action.(flows.Sender); ok {
+				var s flows.Session
+				snd.Advance(&s, flows.CaptureNames(snd.Req()))
+				for n := range s.Creds {
+					if !slices.Contains(out, n) {
+						out = append(out, n)
+					}
+				}
 			}
 		}
 	}

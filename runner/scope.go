@@ -13,6 +13,8 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // scope is the set of names an expression may use at one point of a spec:
@@ -38,11 +40,11 @@ func (s *scope) with(names ...string) *scope {
 
 // inSession returns the scope of a step in session: the flow's names and
 // the credentials its session's login and refreshes captured.
-func (s *scope) inSession(session string, creds map[string][]string) *scope {
-	out := s.with(creds[session]...)
+func (s *scope) inSession(session string, sessions map[string]*flows.Session) *scope {
+	out := s.with(slices.Collect(maps.Keys(sessions[session].Creds))...)
 	out.elsewhere = map[string]string{}
-	for other, names := range creds {
-		for _, n := range names {
+	for other, ss := range sessions {
+		for n := range ss.Creds {
 			if other != session && !out.vars[n] {
 				out.elsewhere[n] = other
 			}

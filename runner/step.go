@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/flowrun/flowrun/flows"
 	"github.com/tidwall/gjson"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // maxResponse caps what a step reads of a response body.
@@ -120,7 +123,6 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 		return Failed
 	}
 	captured := map[string]any{}
-	credentials := sp.send.Effect() == flows.Start || sp.send.Effect() == flows.Rotate
 	for _, c := range sp.req.Capture {
 		v, ok := capture(resp, c.Source)
 		if !ok {
@@ -129,7 +131,7 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 			return Failed
 		}
 		// Registered now, so they are masked also when the step then fails.
-		if !c.Public && (credentials || credentialKey(c.Name)) {
+		if !c.Public && (slices.Contains(sp.credential, c.Name) || credentialKey(c.Name)) {
 			f.red.learnAny(c.Name, v)
 		}
 		captured[c.Name] = v
@@ -166,36 +168,18 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 
 // apply carries out the step's effect on its session.
 func (f *flowRun) apply(sp *stepPlan, s *session, captured map[string]any, sr *StepResult) Status {
-	switch sp.send.Effect() {
-	case flows.Start:
-		s.creds, s.live = captured, true
-		return Passed
-	case flows.Rotate:
-		status := Passed
-		for _, name := range sp.req.Rotate {
-			c := Check{Pos: sp.req.RotatePos, Kind: CheckRotate, Expr: "rotate " + name, Status: Passed,
-				Expected: textValue("a new value"), Actual: textValue("a new value")}
-			if fmt.Sprint(s.creds[name]) == fmt.Sprint(captured[name]) {
-				c.Actual, c.Status, status = textValue("the same value as before"), Failed, Failed
-				c.Message = "the refresh answered the same " + name + " as before"
-			}
-			sr.Checks = append(sr.Checks, c)
+	status := Passed
+	for _, name := range sp.req.Rotate {
+		c := Check{Pos: sp.req.RotatePos, Kind: CheckRotate, Expr: "rotate " + name, Status: Passed,
+			Expected: textValue("a new value"), Actual: textValue("a new value")}
+		if fmt.Sprint(s.Creds[name]) == fmt.Sprint(captured[name]) {
+			c.Actual, c.Status, status = textValue("the same value as before"), Failed, Failed
+			c.Message = "the " + sp.send.Kind() + " answered the same " + name + " as before"
 		}
-		if s.creds == nil {
-			s.creds = map[string]any{}
-		}
-		for k, v := range captured {
-			s.creds[k] = v
-		}
-		return status
-	case flows.End:
-		s.live = false
-	default:
-		for k, v := range captured {
-			f.vars[k] = v
-		}
+		sr.Checks = append(sr.Checks, c)
 	}
-	return Passed
+	maps.Copy(f.vars, sp.send.Advance(&s.Session, captured))
+	return status
 }
 
 // statusCheck checks the response status against the step's expectation.
