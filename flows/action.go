@@ -36,9 +36,35 @@ type Sender interface {
 }
 
 // Prober is implemented by the kinds that send refusal probes: which
-// ones, for a step of flow f in spec s.
+// ones, for a step of flow f in spec s, and whether they are the spec's
+// or flow's auto-probes (run only where they apply) rather than the
+// step's own (an error where they do not).
 type Prober interface {
-	ProbeKinds(s *Spec, f *Flow) []string
+	ProbeKinds(s *Spec, f *Flow) (kinds []string, auto bool)
+}
+
+// Followup is a request a kind sends once its step has passed, to prove
+// what the step claims: that a used refresh token is refused, that a
+// logged-out token is. Each is its own check in reports.
+type Followup struct {
+	Pos Pos
+	// Check is the check's kind in reports ("reuse", "verify") and Label
+	// what it proves.
+	Check, Label string
+	// Request is the request to send; nil sends the step's own request
+	// again, exactly as it was sent.
+	Request *Request
+	// Before sends Request with the session's credentials from before the
+	// step; else with those after it. Attach puts them on the request as
+	// auth says; else only the request's own templates use them.
+	Before, Attach bool
+	// Status lists the statuses that pass; nil means any 2xx.
+	Status []int
+}
+
+// Followuper is implemented by kinds that send followups.
+type Followuper interface {
+	Followups(s *Spec) []Followup
 }
 
 // Session is what a flow knows of one session as its steps go on.
@@ -52,11 +78,15 @@ type Session struct {
 	// Revoked are credentials the API must refuse from now on: those
 	// from before a logout, or from before a refresh that revokes them.
 	Revoked map[string]any
+	// Logins counts the session's logins: the step that raises it is the
+	// login a re-login repeats.
+	Logins int
 }
 
 // Start makes captured the session's credentials.
 func (s *Session) Start(captured map[string]any) {
 	s.Creds, s.Live, s.Ended = maps.Clone(captured), true, false
+	s.Logins++
 	if s.Creds == nil {
 		s.Creds = map[string]any{}
 	}

@@ -28,11 +28,11 @@ func (Call) Advance(_ *Session, captured map[string]any) map[string]any { return
 
 // ProbeKinds returns the flow's probes, or else the spec's: every
 // passing call is probed with them.
-func (Call) ProbeKinds(s *Spec, f *Flow) []string {
+func (Call) ProbeKinds(s *Spec, f *Flow) ([]string, bool) {
 	if f.Probe != nil {
-		return *f.Probe
+		return *f.Probe, true
 	}
-	return s.Probe
+	return s.Probe, true
 }
 
 // DefaultStatus returns nil: any 2xx.

@@ -41,7 +41,7 @@ func decodeExpect401(d *decoder, n *yaml.Node, what string) Action {
 }
 
 // ProbeKinds returns the probes the step names.
-func (a Expect401) ProbeKinds(*Spec, *Flow) []string { return a.Probes }
+func (a Expect401) ProbeKinds(*Spec, *Flow) ([]string, bool) { return a.Probes, false }
 
 // Kind returns "expect-401".
 func (Expect401) Kind() string { return "expect-401" }
@@ -69,8 +69,5 @@ func (Expect401) Advance(_ *Session, captured map[string]any) map[string]any { r
 // DefaultStatus returns the statuses the spec's auth says the API refuses
 // with (auth: {refused: [403]}), or 401.
 func (Expect401) DefaultStatus(a Auth) []int {
-	if len(a.Refused) > 0 {
-		return a.Refused
-	}
-	return []int{401}
+	return a.RefusedOr()
 }

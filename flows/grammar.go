@@ -146,10 +146,15 @@ func NewGrammar() *Grammar {
 		{Name: "token_lifetime", Type: TDuration, Description: "its access tokens' lifetime, to test expiry quickly", Example: "1s"},
 		{Name: "refresh_lifetime", Type: TDuration, Description: "its refresh tokens' lifetime", Example: "10s"},
 	}}
+	expiredProbe := &Object{Name: "expired probe", Description: "How the `expired` probe gets a token past its lifetime: re-signed with a past `exp` when the key is given, else waited for.", Keys: []Key{
+		{Name: "hmac", Type: TTemplate, Description: "the key the API signs its JWTs with (HS256, HS384, HS512): the probe re-signs the session's JWT with an `exp` in the past, at once, so it can run after every call; list it under `secrets`", Example: "{{jwt_secret}}"},
+		{Name: "wait", Type: TDuration, Description: "without `hmac`, the longest the probe waits for the token's `exp` (or the login's captured `expires_in`) to pass; default 1m. A waited-for token stays expired: only an `expect-401` step may wait", Example: "5s"},
+	}}
 	auth := &Object{Name: "auth", Description: "How a session's captured credentials go onto authenticated requests.", Keys: []Key{
 		{Name: "headers", Type: TPairs, Description: "headers made from the captured credentials", Example: map[string]any{"Authorization": "Bearer {{token}}"}},
 		{Name: "query", Type: TPairs, Description: "query parameters made from the captured credentials", Example: map[string]any{"access_token": "{{token}}"}},
 		{Name: "refused", Type: TStatus, Description: "the status the API refuses a request with: what every `expect-401` that names no status accepts (default 401); some APIs answer 403, some either", Example: []any{401, 403}},
+		{Name: "expired", Type: TObject, Description: "how the `expired` probe gets a token past its lifetime", Object: expiredProbe},
 	}}
 	envFile := Key{Name: "env_file", Type: TStrings, Description: "dotenv files (NAME=value lines), relative to the spec, whose values `${NAME}` reads; a missing file is an error",
 		Example: ".env"}
@@ -184,6 +189,7 @@ func NewGrammar() *Grammar {
 		{Name: "description", Type: TString, Description: "free text", Example: "a member logs in and reads their profile"},
 		{Name: "tags", Type: TStrings, Description: "for `--tags` and `--skip-tags`", Example: []any{"smoke"}},
 		probesKey("probe", "refusal probes run after every passing `call` of this flow, instead of the spec's `probe`; `[]` runs none"),
+		{Name: "reauth", Type: TString, Description: "this flow's re-login policy, instead of the spec's `reauth`", Example: "on-401", Enum: []string{"on-401", "never"}},
 		{Name: "rows", Type: TAny, Description: "a list of mappings: the flow runs once per row, with the row's keys as variables", Example: []any{map[string]any{"name": "internet", "channel": "internet"}}},
 		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
@@ -200,6 +206,7 @@ func NewGrammar() *Grammar {
 		envFile,
 		include,
 		probesKey("probe", "refusal probes run after every passing `call`: each sends the call again with its credentials broken one way, and the API must refuse it"),
+		{Name: "reauth", Type: TString, Description: "`on-401`: a `call` answered 401 logs in again with its session's login and is retried once, as clients are told to; every report shows it", Example: "on-401", Enum: []string{"on-401", "never"}},
 		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
 		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
@@ -208,7 +215,7 @@ func NewGrammar() *Grammar {
 		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
 		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
 	}}
-	for _, o := range []*Object{g.Spec, sandbox, auth, flow, named, expect, capture, server, environment, fragment, jwtCheck} {
+	for _, o := range []*Object{g.Spec, sandbox, auth, expiredProbe, flow, named, expect, capture, server, environment, fragment, jwtCheck} {
 		g.Objects[o.Name] = o
 	}
 	for _, o := range g.Kinds {

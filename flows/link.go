@@ -101,12 +101,7 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 		}
 		*r = *merge(base, r, successes(want))
 	}
-	if r.Method == "" {
-		r.Method = http.MethodGet
-		if r.JSON != nil || r.Form != nil || r.Body != nil {
-			r.Method = http.MethodPost
-		}
-	}
+	defaultMethod(r)
 	if r.Path == nil && r.URL == nil {
 		hint := ""
 		if du, ok := snd.(defaultUser); ok {
@@ -134,6 +129,41 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 			d.errs = append(d.errs, Errorf(p.Pos, "%s: set: %q is not a credential; auth: attaches %s%s", what, p.Name, listOrNone(names), didYouMean(p.Name, names)))
 		}
 	}
+}
+
+// defaultMethod sets a request's method when it names none: GET, or POST
+// when it has a body.
+func defaultMethod(r *Request) {
+	if r.Method == "" {
+		r.Method = http.MethodGet
+		if r.JSON != nil || r.Form != nil || r.Body != nil {
+			r.Method = http.MethodPost
+		}
+	}
+}
+
+// namedAs returns the named request r as a step of session sends it to
+// check a refusal: without its captures and expectations.
+func namedAs(r *Request, session string) *Request {
+	out := merge(r, &Request{Pos: r.Pos, Session: session}, false)
+	defaultMethod(out)
+	return out
+}
+
+// refreshes reports whether the named request name is a refresh: named
+// "refresh", or used by a refresh step.
+func (s *Spec) refreshes(name string) bool {
+	if name == "refresh" {
+		return true
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			if r, ok := st.Action.(Refresh); ok && r.Request.Use == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *decoder) isUnset(name string) bool { return len(d.unset[name]) > 0 }
@@ -204,6 +234,26 @@ func (d *decoder) checkSecrets(s *Spec) {
 			d.errs = append(d.errs, Errorf(s.Pos, "secrets: %q is not a variable under vars%s (captured credentials are secret already)", n, didYouMean(n, keys(known))))
 		}
 	}
+}
+
+// captureNames returns the names of the session credentials the spec's
+// steps capture, sorted: what a login or a refresh captures, and what
+// any named request captures.
+func (s *Spec) captureNames() []string {
+	var ss Session
+	for _, r := range s.Requests {
+		ss.Renew(CaptureNames(r), nil)
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			if snd, ok := st.Action.(Sender); ok {
+				var one Session
+				snd.Advance(&one, CaptureNames(snd.Req()))
+				ss.Renew(one.Creds, nil)
+			}
+		}
+	}
+	return keys(ss.Creds)
 }
 
 // CaptureNames returns the names a request captures, each with a nil

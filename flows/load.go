@@ -93,6 +93,8 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			includes = v
 		case "probe":
 			s.Probe = d.probes(v, "probe")
+		case "reauth":
+			s.Reauth = d.reauth(v, "reauth")
 		default:
 			d.shared(s, key, v)
 		}
@@ -157,6 +159,16 @@ func (d *decoder) auth(n *yaml.Node) Auth {
 			a.Query = d.pairs(v, "auth: query")
 		case "refused":
 			a.Refused = d.statuses(v, "auth: refused")
+		case "expired":
+			a.Expired.Pos = d.pos(v)
+			d.object(v, "auth: expired", d.g.Objects["expired probe"], func(key string, _, v *yaml.Node) {
+				switch key {
+				case "hmac":
+					a.Expired.HMAC = d.str(v, "auth: expired: hmac")
+				case "wait":
+					a.Expired.Wait = d.duration(v, "auth: expired: wait")
+				}
+			})
 		}
 	})
 	return a
@@ -177,6 +189,15 @@ func (d *decoder) requests(n *yaml.Node, s *Spec) {
 	}
 }
 
+// reauth decodes a re-login policy: on-401 or never.
+func (d *decoder) reauth(n *yaml.Node, what string) bool {
+	m := d.str(n, what)
+	if m != "on-401" && m != "never" {
+		d.errorf(n, "%s: %q is not a policy%s; write on-401 (log in again and retry a call answered 401) or never", what, m, didYouMean(m, []string{"on-401", "never"}))
+	}
+	return m == "on-401"
+}
+
 func (d *decoder) flows(n *yaml.Node) []*Flow {
 	if n.Kind != yaml.SequenceNode {
 		d.errorf(n, "flows: want a list of flows, got %s", kindName(n))
@@ -194,6 +215,9 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 				what = fmt.Sprintf("flow %q", f.Name)
 			case "tags":
 				f.Tags = d.strList(v, what+": tags")
+			case "reauth":
+				r := d.reauth(v, what+": reauth")
+				f.Reauth = &r
 			case "probe":
 				p := d.probes(v, what+": probe")
 				f.Probe = &p

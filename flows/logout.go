@@ -1,18 +1,34 @@
 package flows
 
-import "gopkg.in/yaml.v3"
+import (
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+var logoutKind = kindDef{name: "logout", decode: decodeLogout, object: func(common []Key) *Object {
+	return requestKind("logout", "Ends the session (`requests.logout` by default); later calls in the session are spec errors. Default status: any 2xx.", common,
+		Key{Name: "verify", Type: TStrings, Description: "named requests sent after the logout with the credentials from before it: each must be refused (the spec's `auth: refused` statuses, or 400 for one that a refresh uses), proving the logout revoked them",
+			Example: []any{"profile", "refresh"}})
+}}
 
 // Logout ends the session on the server. A later call in the same session
 // is a spec error; an expect-401 there checks the token is dead. It uses
 // the named request "logout" unless it says otherwise.
-type Logout struct{ Request *Request }
-
-var logoutKind = kindDef{name: "logout", decode: decodeLogout, object: func(common []Key) *Object {
-	return requestKind("logout", "Ends the session (`requests.logout` by default); later calls in the session are spec errors. Default status: any 2xx.", common)
-}}
+type Logout struct {
+	Request *Request
+	// Verify names requests sent after the logout with the old
+	// credentials, each of which must be refused.
+	Verify    []string
+	VerifyPos Pos
+}
 
 func decodeLogout(d *decoder, n *yaml.Node, what string) Action {
-	return Logout{Request: d.decodeRequest(n, what, d.g.Kinds["logout"], nil)}
+	a := Logout{}
+	a.Request = d.decodeRequest(n, what, d.g.Kinds["logout"], func(key string, _, v *yaml.Node) {
+		a.Verify, a.VerifyPos = d.strList(v, what+": verify"), d.pos(v)
+	})
+	return a
 }
 
 // Kind returns "logout".
@@ -32,3 +48,33 @@ func (Logout) Advance(s *Session, captured map[string]any) map[string]any {
 
 // DefaultStatus returns nil: any 2xx.
 func (Logout) DefaultStatus(Auth) []int { return nil }
+
+// Followups send each request named in verify with the credentials from
+// before the logout; each must be refused.
+func (a Logout) Followups(s *Spec) []Followup {
+	var out []Followup
+	for _, name := range a.Verify {
+		r := s.Requests[name]
+		if r == nil {
+			continue // linkKind reported it
+		}
+		r = namedAs(r, a.Request.Session)
+		status := s.Auth.RefusedOr()
+		if s.refreshes(name) {
+			// RFC 6749 refuses a bad refresh token with 400 invalid_grant.
+			status = append(slices.Clone(status), 400)
+		}
+		out = append(out, Followup{Pos: a.VerifyPos, Check: "verify", Label: "after the logout, " + name + " with the old credentials is refused",
+			Request: r, Before: true, Attach: !s.refreshes(name), Status: status})
+	}
+	return out
+}
+
+// linkKind checks that verify names requests.
+func (a Logout) linkKind(d *decoder, s *Spec, _ *Step, what string) {
+	for _, name := range a.Verify {
+		if s.Requests[name] == nil {
+			d.errs = append(d.errs, Errorf(a.VerifyPos, "%s: verify: no request named %q%s under requests", what, name, didYouMean(name, keys(s.Requests))))
+		}
+	}
+}

@@ -53,13 +53,27 @@ type Spec struct {
 	StaticAuth bool
 	// Probe lists the refusal probes run after every passing call.
 	Probe []string
+	// Reauth makes a call answered 401 log in again, with the login that
+	// started its session, and retry once.
+	Reauth bool
 }
 
 // ProbeKinds are the refusal probes flowrun derives from a session's
 // credentials: each credential left out (missing), altered (tampered), a
 // JWT re-encoded unsigned (alg-none), sent with the wrong scheme or in the
-// wrong place (wrong-scheme).
-var ProbeKinds = []string{"missing", "tampered", "alg-none", "wrong-scheme"}
+// wrong place (wrong-scheme), past its lifetime (expired), from before a
+// logout or a revoking refresh (revoked), or another session's
+// (other-session).
+var ProbeKinds = []string{"missing", "tampered", "alg-none", "wrong-scheme", "expired", "revoked", "other-session"}
+
+// Probes that depend on where in a flow they run: revoked needs revoked
+// credentials, other-session another live session. Sent after every call,
+// they run only where they apply.
+const (
+	ProbeExpired      = "expired"
+	ProbeRevoked      = "revoked"
+	ProbeOtherSession = "other-session"
+)
 
 // Server is another server a spec's steps can send to: a URL, or an
 // embedded simulator when the URL is empty.
@@ -110,7 +124,31 @@ type Auth struct {
 	// Refused lists the statuses the API refuses a request with: what
 	// every expect-401 that names no status accepts. Empty means 401.
 	Refused []int
+	// Expired says how the expired probe makes an expired token.
+	Expired ExpiredProbe
 }
+
+// RefusedOr returns the statuses the API refuses with: Refused, or 401.
+func (a Auth) RefusedOr() []int {
+	if len(a.Refused) > 0 {
+		return a.Refused
+	}
+	return []int{401}
+}
+
+// ExpiredProbe says how the expired probe gets a token past its lifetime.
+type ExpiredProbe struct {
+	Pos Pos
+	// HMAC is a template of the key the API signs its JWTs with: the probe
+	// re-signs the session's JWT with an exp in the past, at once.
+	HMAC string
+	// Wait bounds how long the probe may wait, without HMAC, for the
+	// token's exp (or the login's expires_in) to pass.
+	Wait time.Duration
+}
+
+// DefaultExpiredWait bounds the expired probe's wait when the spec does not.
+const DefaultExpiredWait = time.Minute
 
 // tplExpr finds the {{ }} parts of a template; tplIdent the names in one.
 var (
@@ -175,7 +213,9 @@ type Flow struct {
 	Tags []string
 	// Probe, when set, replaces the spec's Probe for the flow's calls.
 	Probe *[]string
-	Steps []*Step
+	// Reauth, when set, replaces the spec's Reauth for the flow.
+	Reauth *bool
+	Steps  []*Step
 	// Rows, if any, make the flow data-driven: it runs once per row, with
 	// the row's values as variables.
 	Rows []Row

@@ -127,6 +127,8 @@ type ctrfStepExtra struct {
 	Line      int           `json:"line"`
 	Col       int           `json:"col"`
 	Error     string        `json:"error,omitempty"`
+	// Reauth is set when the step logged in again after a 401 and retried.
+	Reauth bool `json:"reauth,omitempty"`
 }
 
 // ctrfReport builds the document; it reads no clock, so the same result
@@ -213,7 +215,7 @@ func ctrfFlow(s runner.SpecResult, f runner.FlowResult) ctrfTest {
 	t.Trace = ctrfTrace(f)
 	for i, st := range f.Steps {
 		t.Steps = append(t.Steps, ctrfStep{Name: stepName(i, st), Status: ctrfStatus(st.Status),
-			Extra: ctrfStepExtra{RawStatus: st.Status, Kind: st.Kind, Line: st.Pos.Line, Col: st.Pos.Col, Error: st.Error}})
+			Extra: ctrfStepExtra{RawStatus: st.Status, Kind: st.Kind, Line: st.Pos.Line, Col: st.Pos.Col, Error: st.Error, Reauth: reauthed(st)}})
 	}
 	return t
 }

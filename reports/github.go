@@ -10,12 +10,18 @@ import (
 
 // GitHub writes one GitHub Actions workflow command per failed or
 // errored step, `::error file=...,line=...,col=...,title=...::message`,
-// so the step is marked in the spec where it is written.
+// so the step is marked in the spec where it is written, and a `::notice`
+// for each step that logged in again after a 401.
 func GitHub(w io.Writer, r *runner.Result, _ Options) error {
 	ew := &errWriter{w: w}
 	for _, s := range r.Specs {
 		for _, f := range s.Flows {
 			for i, st := range f.Steps {
+				if reauthed(st) {
+					title := fmt.Sprintf("%s › %s › %s logged in again", s.Provider, f.Name, stepName(i, st))
+					fmt.Fprintf(ew, "::notice file=%s,line=%d,col=%d,title=%s::%s\n", ghProperty(st.Pos.File),
+						st.Pos.Line, st.Pos.Col, ghProperty(title), "answered 401: logged in again (reauth: on-401) and retried once")
+				}
 				if st.Status != runner.Failed && st.Status != runner.Errored {
 					continue
 				}

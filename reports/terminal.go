@@ -107,6 +107,9 @@ func writeFlows(w io.Writer, r *runner.Result, o Options, p paint) {
 				line += p.dim("  not run")
 			default:
 				line += p.dim(fmt.Sprintf("  %7s", round(f.Duration)))
+				if note := reauthNote(f); note != "" {
+					line += p.dim("  (" + note + ")")
+				}
 			}
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 			if !o.Verbose {

@@ -32,6 +32,10 @@ type flowRun struct {
 type session struct {
 	flows.Session
 	jar *cookiejar.Jar
+	// issued is when the session last logged in or refreshed.
+	issued time.Time
+	// login is the step that started the session, which a re-login repeats.
+	login *stepPlan
 }
 
 func (f *flowRun) session(name string) *session {
@@ -145,8 +149,17 @@ func (f *flowRun) setVars() error {
 	return nil
 }
 
-// wait pauses for d, or until ctx is done.
-func (f *flowRun) wait(ctx context.Context, d time.Duration, sr *StepResult) {
+// wait pauses for the step's duration, or until the time it computes
+// from the session, or until ctx is done.
+func (f *flowRun) wait(ctx context.Context, w *waitPlan, sr *StepResult) {
+	d := w.d
+	if w.until != nil || w.afterLogin != nil {
+		var err error
+		if d, err = f.computedWait(w); err != nil {
+			sr.Status, sr.Error = Errored, err.Error()
+			return
+		}
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -155,4 +168,46 @@ func (f *flowRun) wait(ctx context.Context, d time.Duration, sr *StepResult) {
 	case <-ctx.Done():
 		sr.Status, sr.Error = Errored, "the run was interrupted during the wait"
 	}
+}
+
+// computedWait evaluates a wait's until or after_login: how long from now.
+func (f *flowRun) computedWait(w *waitPlan) (time.Duration, error) {
+	s := f.session(w.session)
+	env := f.env(s)
+	now := f.cfg.Now()
+	var at time.Time
+	if w.until != nil {
+		v, err := w.until.value(env)
+		if err != nil {
+			return 0, fmt.Errorf("until: %v", err)
+		}
+		switch x := v.(type) {
+		case time.Time:
+			at = x
+		default:
+			secs, ok := toFloat(v)
+			if !ok {
+				return 0, fmt.Errorf("until: %s gives %v, not a Unix time in seconds or a time", w.until.src, v)
+			}
+			at = time.Unix(0, int64(secs*float64(time.Second)))
+		}
+	} else {
+		v, err := w.afterLogin.value(env)
+		if err != nil {
+			return 0, fmt.Errorf("after_login: %v", err)
+		}
+		secs, ok := toFloat(v)
+		if !ok {
+			return 0, fmt.Errorf("after_login: %s gives %v, not a number of seconds", w.afterLogin.src, v)
+		}
+		if s.issued.IsZero() {
+			return 0, fmt.Errorf("after_login: session %q has not logged in", w.session)
+		}
+		at = s.issued.Add(time.Duration(secs * float64(time.Second)))
+	}
+	d := max(at.Sub(now), 0)
+	if d > w.max {
+		return 0, fmt.Errorf("the wait would last %s, more than max: %s; raise max: or use a shorter-lived token", d.Round(time.Second), w.max)
+	}
+	return d, nil
 }

@@ -24,6 +24,8 @@ type Plan struct {
 	Servers map[string]*Target
 
 	vars        []pairPlan
+	// expiredKey is auth: expired: hmac, if the spec gives it.
+	expiredKey  *template
 	headers     []pairPlan
 	authHeaders []pairPlan
 	authQuery   []pairPlan
@@ -58,7 +60,7 @@ type flowPlan struct {
 // stepPlan is one compiled step. send is nil for a wait.
 type stepPlan struct {
 	step    *flows.Step
-	wait    time.Duration
+	wait    *waitPlan
 	send    flows.Sender
 	req     *flows.Request
 	cred    flows.CredentialUse
@@ -81,6 +83,31 @@ type stepPlan struct {
 	jwt *jwtPlan
 	// credential names the captures that become the session's credentials.
 	credential []string
+	// others are the sessions live besides the step's, for the
+	// other-session probe.
+	others []string
+	// followups are sent after the step passes, to prove what it claims.
+	followups []followupPlan
+	// reauth makes a 401 log the session in again and retry once
+	// (reauth: on-401).
+	reauth bool
+}
+
+// followupPlan is a compiled followup: plan is nil when the step's own
+// request is sent again as it was.
+type followupPlan struct {
+	flows.Followup
+	plan *stepPlan
+}
+
+// waitPlan is a compiled wait: a fixed duration, or a time computed from
+// the session.
+type waitPlan struct {
+	d          time.Duration
+	until      *template // Unix seconds or a time
+	afterLogin *template // seconds from the session's last login or refresh
+	max        time.Duration
+	session    string
 }
 
 // compiler gathers every compile problem with its place.
@@ -124,6 +151,9 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		sc = sc.with(v.Name)
 	}
 	p.headers = c.pairs(spec.Headers, "headers:", sc)
+	if e := spec.Auth.Expired; e.HMAC != "" {
+		p.expiredKey = c.template(e.HMAC, e.Pos, "auth: expired: hmac", sc)
+	}
 	authScope := sc.with(credentialNames(spec)...)
 	p.authHeaders = c.pairs(spec.Auth.Headers, "auth: headers:", authScope)
 	p.authQuery = c.pairs(spec.Auth.Query, "auth: query:", authScope)
@@ -136,23 +166,52 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		// What a login or refresh captures belongs to its session, as at
 		// run time: another session's step cannot use it.
 		sessions := map[string]*flows.Session{}
+		starters := map[string]*stepPlan{}
+		reauth := spec.Reauth
+		if f.Reauth != nil {
+			reauth = *f.Reauth
+		}
 		for i, st := range f.Steps {
 			sp := &stepPlan{step: st}
+			what := fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name)
 			if w, ok := st.Action.(flows.Wait); ok {
-				sp.wait = w.Duration
+				ss := sessions[w.Session]
+				if ss == nil {
+					ss = &flows.Session{}
+				}
+				sp.wait = c.wait(w, what, fsc.inSession(w.Session, map[string]*flows.Session{w.Session: ss}))
 			} else if snd, ok := st.Action.(flows.Sender); ok {
 				sp.secretFields = append(slices.Clip(spec.SecretFields), snd.Req().Secrets...)
-				if pr, ok := snd.(flows.Prober); ok {
-					sp.probes = pr.ProbeKinds(spec, f)
-				}
 				name := snd.Req().Session
 				if sessions[name] == nil {
 					sessions[name] = &flows.Session{}
 				}
-				vars, _ := c.step(sp, snd, fmt.Sprintf("flow %q: step %d (%s)", f.Name, i+1, st.Name), fsc.inSession(name, sessions))
+				ssc := fsc.inSession(name, sessions)
+				if pr, ok := snd.(flows.Prober); ok {
+					kinds, auto := pr.ProbeKinds(spec, f)
+					sp.probes, sp.others = c.probes(kinds, auto, st.Pos, what, name, sessions, spec)
+				}
+				vars, _ := c.step(sp, snd, what, ssc)
 				fsc = fsc.with(vars...)
+				if fu, ok := snd.(flows.Followuper); ok {
+					for _, x := range fu.Followups(spec) {
+						fp := followupPlan{Followup: x}
+						if x.Request != nil {
+							fp.plan = &stepPlan{step: st}
+							c.step(fp.plan, flows.Plain{Request: x.Request, Auth: x.Attach}, what+": "+x.Check, ssc.with(vars...))
+						}
+						sp.followups = append(sp.followups, fp)
+					}
+				}
+				if reauth && sp.cred.Attach && sp.cred.NeedSession && successes(sp.req.Expect.Status) {
+					sp.reauth = starters[name] != nil
+				}
 				captured := flows.CaptureNames(sp.req)
+				logins := sessions[name].Logins
 				left := snd.Advance(sessions[name], captured)
+				if sessions[name].Logins > logins {
+					starters[name] = sp
+				}
 				fsc = fsc.with(slices.Collect(maps.Keys(left))...)
 				for n := range captured {
 					if _, ok := left[n]; !ok {
@@ -215,6 +274,55 @@ func (c *compiler) step(sp *stepPlan, snd flows.Sender, what string, sc *scope) 
 		sp.jwt = c.jwt(r.Expect.JWT, captured, what, asc)
 	}
 	return vars, captured
+}
+
+// probes checks the probes a step sends against the state of its flow's
+// sessions: revoked needs revoked credentials, other-session another live
+// session, and expired after every call needs the key to re-sign with.
+// Auto-probes run only where they apply; a step's own are an error where
+// they do not. It returns the probes to send and the other sessions.
+func (c *compiler) probes(kinds []string, auto bool, pos flows.Pos, what, name string, sessions map[string]*flows.Session, spec *flows.Spec) (out, others []string) {
+	for _, o := range slices.Sorted(maps.Keys(sessions)) {
+		if o != name && sessions[o].Live {
+			others = append(others, o)
+		}
+	}
+	for _, k := range kinds {
+		switch {
+		case k == flows.ProbeRevoked && len(sessions[name].Revoked) == 0:
+			if !auto {
+				c.errorf(pos, "%s: probe revoked: session %q has no revoked credentials here; a logout, or a refresh with revokes:, must come first", what, name)
+			}
+			continue
+		case k == flows.ProbeOtherSession && len(others) == 0:
+			if !auto {
+				c.errorf(pos, "%s: probe other-session: no other session is logged in here; log another user in with `- login: {session: other, ...}` first", what)
+			}
+			continue
+		case k == flows.ProbeExpired && auto && spec.Auth.Expired.HMAC == "":
+			c.errorf(pos, "%s: probe expired after every call needs auth: expired: hmac, the key to re-sign the token with; without it, name expired in one expect-401's probes, which waits for the token to expire", what)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, others
+}
+
+// wait compiles a wait step.
+func (c *compiler) wait(w flows.Wait, what string, sc *scope) *waitPlan {
+	wp := &waitPlan{d: w.Duration, max: w.Max, session: w.Session}
+	if w.Until != "" {
+		wp.until = c.template("{{ "+w.Until+" }}", w.ExprPos, what+": until", sc)
+	}
+	if w.AfterLogin != "" {
+		wp.afterLogin = c.template("{{ "+w.AfterLogin+" }}", w.ExprPos, what+": after_login", sc)
+	}
+	return wp
+}
+
+// successes reports whether every status is a 2xx, or none is given.
+func successes(statuses []int) bool {
+	return !slices.ContainsFunc(statuses, func(s int) bool { return s < 200 || s > 299 })
 }
 
 // jsonTemplate compiles the strings of a JSON body as templates.

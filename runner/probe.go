@@ -31,7 +31,8 @@ type variant struct {
 
 // probe sends the step's refusal probes: the request again with every
 // credential the session has, each time broken one way; the API must
-// refuse every one. Probes change nothing of the session.
+// refuse every one. Probes change nothing of the session, but for an
+// expired probe that waits: time passes for the session's tokens too.
 func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[string]any, sr *StepResult) Status {
 	full := *sp
 	full.cred, full.set = flows.CredentialUse{Attach: true}, nil
@@ -40,19 +41,43 @@ func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[s
 		sr.Error = "probes: " + err.Error()
 		return Errored
 	}
-	variants := probeVariants(sp.probes, f.credentialsOn(req))
-	if len(variants) == 0 {
+	creds := f.credentialsOn(req)
+	// A probe is refused as the spec says its API refuses (auth: refused).
+	refused := f.plan.Spec.Auth.RefusedOr()
+	var checks []Check
+	for _, kind := range sp.probes {
+		switch kind {
+		case flows.ProbeExpired:
+			checks = append(checks, f.probeExpired(ctx, sp, s, env, req, body, creds, refused, sr)...)
+		case flows.ProbeRevoked:
+			other := &session{Session: flows.Session{Creds: maps.Clone(s.Creds), Live: true}, jar: s.jar}
+			maps.Copy(other.Creds, s.Revoked)
+			checks = append(checks, f.probeAs(ctx, &full, other, "revoked credentials ("+strings.Join(slices.Sorted(maps.Keys(s.Revoked)), ", ")+" from before the logout or refresh that revoked them)", refused, sr))
+		case flows.ProbeOtherSession:
+			// Another user's resource may also be hidden: 403 or 404.
+			want := append(slices.Clone(refused), http.StatusForbidden, http.StatusNotFound)
+			for _, name := range sp.others {
+				other := f.session(name)
+				checks = append(checks, f.probeAs(ctx, &full, other, "the credentials of session "+name, want, sr))
+			}
+		default:
+			for _, v := range variantsOf(kind, creds) {
+				checks = append(checks, f.sendProbe(ctx, sp, req, body, v, refused, sr))
+			}
+		}
+	}
+	if len(checks) == 0 {
 		sr.Error = fmt.Sprintf("probes %s: the request carries no credential to probe", strings.Join(sp.probes, ", "))
 		return Errored
 	}
-	// A probe is refused as the spec says its API refuses (auth: refused).
-	refused := f.plan.Spec.Auth.Refused
-	if len(refused) == 0 {
-		refused = []int{http.StatusUnauthorized}
-	}
+	return worst(checks)
+}
+
+// worst returns Failed if a check failed, else Errored if one errored,
+// else Passed.
+func worst(checks []Check) Status {
 	status := Passed
-	for _, v := range variants {
-		c := f.sendProbe(ctx, sp, req, body, v, refused, sr)
+	for _, c := range checks {
 		switch {
 		case c.Status == Failed:
 			status = Failed
@@ -61,6 +86,19 @@ func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[s
 		}
 	}
 	return status
+}
+
+// probeAs sends the step's request with another session's credentials,
+// or revoked ones: the API must refuse it.
+func (f *flowRun) probeAs(ctx context.Context, full *stepPlan, as *session, label string, refused []int, sr *StepResult) Check {
+	c := Check{Pos: full.step.Pos, Kind: CheckProbe, Expr: "probe " + label}
+	req, body, err := f.build(ctx, full, as, f.env(as))
+	if err != nil {
+		c.Status, c.Actual, c.Message = Errored, textValue("no request"), err.Error()
+		sr.Checks = append(sr.Checks, c)
+		return c
+	}
+	return f.sendCheck(ctx, full, "probe "+label, req, body, c, refused, "the API accepted a request with "+label, sr)
 }
 
 // sendProbe sends one variant and checks it was refused.
@@ -86,13 +124,25 @@ func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Reques
 			}
 		}
 	}
-	x := Exchange{Label: "probe " + v.label, Started: f.cfg.Now(), Request: snapshot(req, body)}
-	c := Check{Pos: sp.step.Pos, Kind: CheckProbe, Expr: "probe " + v.label, Status: Failed, Exchange: len(sr.Exchanges)}
-	js, _ := json.Marshal(refused)
-	c.Expected = Value{JSON: js, Text: statusList(refused)}
-	// Sent as the step's own request is, but its cookies are not kept:
-	// a probe changes nothing of the session.
-	r, err := f.do(req)
+	c := Check{Pos: sp.step.Pos, Kind: CheckProbe, Expr: "probe " + v.label}
+	return f.sendCheck(ctx, sp, "probe "+v.label, req, body, c, refused, "the API accepted a request with "+v.label, sr)
+}
+
+// sendCheck sends one of a step's extra requests (a probe, a followup, a
+// retry) as its own exchange, and checks its status is one of want, or
+// any 2xx when want is nil. The session's cookies are not kept: it
+// changes nothing of the session. fail says what a wrong status means.
+func (f *flowRun) sendCheck(ctx context.Context, sp *stepPlan, label string, req *http.Request, body []byte, c Check, want []int, fail string, sr *StepResult) Check {
+	x := Exchange{Label: label, Started: f.cfg.Now(), Request: snapshot(req, body)}
+	c.Status, c.Exchange = Failed, len(sr.Exchanges)
+	c.Expected = textValue("2xx")
+	if want != nil {
+		js, _ := json.Marshal(want)
+		c.Expected = Value{JSON: js, Text: statusList(want)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
+	defer cancel()
+	r, err := f.do(req.WithContext(ctx))
 	x.Duration = f.cfg.Now().Sub(x.Started)
 	if err != nil {
 		x.Error = sendError(err, f.timeout(sp))
@@ -103,10 +153,10 @@ func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Reques
 	f.learnResponse(r)
 	x.Response = r.snapshot()
 	c.Actual = Value{JSON: json.RawMessage(strconv.Itoa(r.status)), Text: strconv.Itoa(r.status)}
-	if slices.Contains(refused, r.status) {
+	if (want == nil && r.status >= 200 && r.status < 300) || slices.Contains(want, r.status) {
 		c.Status = Passed
 	} else {
-		c.Message = fmt.Sprintf("the API accepted a request with %s: it answered %d, not %s", v.label, r.status, statusList(refused))
+		c.Message = fmt.Sprintf("%s: it answered %d, not %s", fail, r.status, c.Expected.Text)
 	}
 	sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
 	return c
@@ -159,19 +209,17 @@ func (f *flowRun) credentialsOn(req *http.Request) []placed {
 	return out
 }
 
-// probeVariants derives the variants of each probe kind from the
-// credentials a request carries.
-func probeVariants(kinds []string, creds []placed) []variant {
+// variantsOf derives the variants of a probe kind from the credentials a
+// request carries.
+func variantsOf(kind string, creds []placed) []variant {
 	var out []variant
-	for _, kind := range kinds {
-		for _, c := range creds {
-			out = append(out, variantsOf(kind, c)...)
-		}
+	for _, c := range creds {
+		out = append(out, variantsOfOne(kind, c)...)
 	}
 	return out
 }
 
-func variantsOf(kind string, c placed) []variant {
+func variantsOfOne(kind string, c placed) []variant {
 	scheme, token := splitScheme(c.value)
 	set := func(label, value string) variant {
 		return variant{label: label, edit: func(h http.Header, q map[string][]string) { put(c, h, q, value) }}

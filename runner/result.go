@@ -164,6 +164,15 @@ const (
 	// CheckProbe: the API refused a request whose credentials a refusal
 	// probe broke.
 	CheckProbe CheckKind = "probe"
+	// CheckReuse: a used refresh token sent again got what the refresh's
+	// reuse policy says.
+	CheckReuse CheckKind = "reuse"
+	// CheckVerify: after a logout, a request with the old credentials
+	// was refused.
+	CheckVerify CheckKind = "verify"
+	// CheckReauth: a call answered 401 logged in again and was retried
+	// once (reauth: on-401).
+	CheckReauth CheckKind = "reauth"
 	// CheckJWT: a token holds what the step's jwt block says: its times,
 	// claims and signature.
 	CheckJWT CheckKind = "jwt"

@@ -29,6 +29,34 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		return
 	}
 	s := f.session(sp.req.Session)
+	env, err := f.stepEnv(sp, s)
+	if err != nil {
+		sr.Status, sr.Error = Errored, err.Error()
+		return
+	}
+	req, body, resp, ok := f.exchange(ctx, sp, s, env, "", sr)
+	if !ok {
+		return
+	}
+	if sp.reauth && resp.status == http.StatusUnauthorized && s.login != nil {
+		if env, req, body, resp, ok = f.reauth(ctx, sp, s, sr); !ok {
+			return
+		}
+	}
+	before := maps.Clone(s.Creds)
+	cctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
+	sr.Status = f.judge(cctx, sp, s, resp, env, sr)
+	cancel()
+	if sr.Status == Passed && len(sp.probes) > 0 {
+		sr.Status = f.probe(ctx, sp, s, env, sr)
+	}
+	if sr.Status == Passed && len(sp.followups) > 0 {
+		sr.Status = f.followups(ctx, sp, s, before, req, body, sr)
+	}
+}
+
+// stepEnv returns the env of a step in session s, with the step's vars set.
+func (f *flowRun) stepEnv(sp *stepPlan, s *session) (map[string]any, error) {
 	env := f.env(s)
 	for _, v := range sp.vars {
 		if v.tpl == nil {
@@ -37,35 +65,96 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		}
 		val, err := v.tpl.value(env)
 		if err != nil {
-			sr.Status, sr.Error = Errored, fmt.Sprintf("vars: %s: %v", v.name, err)
-			return
+			return nil, fmt.Errorf("vars: %s: %v", v.name, err)
 		}
 		f.setVar(env, v.name, val)
 	}
+	return env, nil
+}
+
+// judge checks the step's last exchange: its checks point at it.
+func (f *flowRun) judge(ctx context.Context, sp *stepPlan, s *session, resp *response, env map[string]any, sr *StepResult) Status {
+	n, xi := len(sr.Checks), len(sr.Exchanges)-1
+	status := f.check(ctx, sp, s, resp, env, sr)
+	for i := n; i < len(sr.Checks); i++ {
+		sr.Checks[i].Exchange = xi
+	}
+	return status
+}
+
+// reauth logs session s in again with the login that started it, then
+// sends the step's request once more: reauth: on-401 for a call answered
+// 401, as providers tell clients to do. The re-login's checks and both
+// exchanges are the step's, with a reauth check saying it happened.
+func (f *flowRun) reauth(ctx context.Context, sp *stepPlan, s *session, sr *StepResult) (map[string]any, *http.Request, []byte, *response, bool) {
+	c := Check{Pos: sp.step.Pos, Kind: CheckReauth, Expr: "reauth on-401", Status: Failed, Exchange: len(sr.Exchanges) - 1,
+		Expected: textValue("a new login, then the request retried")}
+	login := s.login
+	lenv, err := f.stepEnv(login, s)
+	if err != nil {
+		c.Status, c.Actual, c.Message = Errored, textValue("no re-login"), "re-login: "+err.Error()
+		sr.Checks, sr.Status, sr.Error = append(sr.Checks, c), Errored, "re-login: "+err.Error()
+		return nil, nil, nil, nil, false
+	}
+	{
+		var ok bool
+		var lresp *response
+		if _, _, lresp, ok = f.exchange(ctx, login, s, lenv, "re-login after 401 ("+login.step.Name+" at line "+fmt.Sprint(login.step.Pos.Line)+")", sr); !ok {
+			c.Actual, c.Message = textValue("the re-login got no answer"), "the call was answered 401 and the re-login got no answer"
+			sr.Checks = append(sr.Checks, c)
+			return nil, nil, nil, nil, false
+		}
+		lctx, cancel := context.WithTimeout(ctx, f.timeout(login))
+		var sub StepResult
+		status := f.check(lctx, login, s, lresp, lenv, &sub)
+		cancel()
+		for _, lc := range sub.Checks {
+			lc.Expr, lc.Exchange = "re-login: "+lc.Expr, len(sr.Exchanges)-1
+			sr.Checks = append(sr.Checks, lc)
+		}
+		if status != Passed {
+			c.Actual, c.Message = textValue("the re-login did not pass"), "the call was answered 401, and logging in again did not pass"
+			sr.Checks, sr.Status = append(sr.Checks, c), status
+			return nil, nil, nil, nil, false
+		}
+	}
+	env, err := f.stepEnv(sp, s)
+	if err != nil {
+		sr.Status, sr.Error = Errored, err.Error()
+		return nil, nil, nil, nil, false
+	}
+	c.Status, c.Actual = Passed, textValue("logged in again and retried once")
+	c.Message = "the call was answered 401; logged in again and retried once"
+	sr.Checks = append(sr.Checks, c)
+	req, body, resp, ok := f.exchange(ctx, sp, s, env, "retry after the re-login", sr)
+	return env, req, body, resp, ok
+}
+
+// exchange builds the step's request in env, sends it in session s and
+// records it as one of the step's exchanges, labelled label. ok is false
+// when the step errored: no request, or no answer.
+func (f *flowRun) exchange(ctx context.Context, sp *stepPlan, s *session, env map[string]any, label string, sr *StepResult) (*http.Request, []byte, *response, bool) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
 	defer cancel()
 	req, body, err := f.build(ctx, sp, s, env)
 	if err != nil {
 		sr.Status, sr.Error = Errored, err.Error()
-		return
+		return nil, nil, nil, false
 	}
 	f.learnRequest(sp, req, body)
-	x := Exchange{Started: f.cfg.Now(), Request: snapshot(req, body)}
+	x := Exchange{Label: label, Started: f.cfg.Now(), Request: snapshot(req, body)}
 	resp, err := f.send(req, s)
 	x.Duration = f.cfg.Now().Sub(x.Started)
 	if err != nil {
 		x.Error = sendError(err, f.timeout(sp))
 		sr.Exchanges = append(sr.Exchanges, x)
 		sr.Status, sr.Error = Errored, x.Error
-		return
+		return nil, nil, nil, false
 	}
 	f.learnResponse(resp)
 	x.Response = resp.snapshot()
 	sr.Exchanges = append(sr.Exchanges, x)
-	sr.Status = f.check(ctx, sp, s, resp, env, sr)
-	if sr.Status == Passed && len(sp.probes) > 0 {
-		sr.Status = f.probe(ctx, sp, s, env, sr)
-	}
+	return req, body, resp, true
 }
 
 func (f *flowRun) timeout(sp *stepPlan) time.Duration {
@@ -178,7 +267,14 @@ func (f *flowRun) apply(sp *stepPlan, s *session, captured map[string]any, sr *S
 		}
 		sr.Checks = append(sr.Checks, c)
 	}
+	logins := s.Logins
 	maps.Copy(f.vars, sp.send.Advance(&s.Session, captured))
+	if len(sp.credential) > 0 {
+		s.issued = f.cfg.Now()
+	}
+	if s.Logins > logins {
+		s.login = sp
+	}
 	return status
 }
 

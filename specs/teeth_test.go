@@ -31,6 +31,8 @@ var teeth = []tooth{
 	{"openloyalty", "accept-expired", "expired token is refused and a new login recovers", "expired token", ""},
 	{"openloyalty", "no-rotation", "refresh rotates both tokens and the used refresh token is refused", "refresh rotates both tokens", ""},
 	{"openloyalty", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "used refresh token is refused", ""},
+	{"openloyalty", "reuse-refresh", "the refresh contract, declared", "refresh", "reuse: the used refresh token sent again is refused"},
+	{"openloyalty", "accept-expired", "the expired probe is refused", "no token, then the token once expired", "probe expired: the session's token once its exp has passed"},
 	{"openloyalty", "member-on-admin", "member token is refused on an admin endpoint", "member token on the customer list", ""},
 	{"openloyalty", "accept-no-token", "member endpoint refuses a request without a token", "no token", ""},
 	{"openloyalty", "wrong-error-message", "wrong password is refused", "wrong password", ""},
@@ -48,7 +50,7 @@ var teeth = []tooth{
 	{"cardlytics", "wrong-error-message", "a customer who is not enrolled cannot start a session", "inactive customer", ""},
 	{"cardlytics", "inactive-allowed", "a customer who is not enrolled cannot start a session", "inactive customer", ""},
 
-	{"amplifi", "ignore-logout", "logout disables the token", "the logged-out token is refused", ""},
+	{"amplifi", "ignore-logout", "logout disables the token", "log out", "verify: after the logout, profile with the old credentials is refused"},
 	{"amplifi", "accept-expired", "an expired token is refused and a new login recovers", "expired token", ""},
 	{"amplifi", "wrong-error-message", "logout without a token answers 500", "DELETE /token without a token header", ""},
 	{"amplifi", "skip-channel-fields", "a login missing its channel's required fields is refused with 401", "android without its device fields", ""},
@@ -61,6 +63,12 @@ var teeth = []tooth{
 	{"mic", "accept-expired", "an expired token is refused; refresh and a new login recover", "expired token", ""},
 	{"mic", "no-identity-check", "a call without identityId is refused with 403", "no identityId", ""},
 	{"mic", "reuse-refresh", "refresh rotates both tokens and the used refresh token is refused", "the used refresh token is refused", ""},
+	// The same guarantees, declared: reuse, revoked, verify and other-session.
+	{"mic", "reuse-refresh", "the session contract, declared", "refresh", "reuse: the used refresh token sent again is refused"},
+	{"mic", "refresh-keeps-access", "the session contract, declared", "the new token reads my record", "probe revoked credentials (token from before the logout or refresh that revoked them)"},
+	{"mic", "logout-keeps-refresh", "the session contract, declared", "log out", "verify: after the logout, refresh with the old credentials is refused"},
+	{"mic", "ignore-logout", "the session contract, declared", "log out", "verify: after the logout, user with the old credentials is refused"},
+	{"mic", "no-owner-check", "the session contract, declared", "read my record", "probe the credentials of session bob"},
 }
 
 var providers = []string{"openloyalty", "cardlytics", "amplifi", "mic"}

@@ -37,12 +37,15 @@ const (
 var micProvider = provider{
 	build: func(o Options, f faultSet) http.Handler { return newMIC(o, f) },
 	faults: map[string]string{
-		"no-api-key-check":  "x-api-key is not required",
-		"ignore-logout":     "POST /auth/logout answers 200 but the token and refresh token keep working",
-		"no-rotation":       "refresh returns the same refreshToken, which keeps working",
-		"accept-expired":    "expired access tokens are accepted",
-		"no-identity-check": "identityId is neither required nor checked against the token",
-		"reuse-refresh":     "a used refresh token is still accepted",
+		"no-api-key-check":     "x-api-key is not required",
+		"ignore-logout":        "POST /auth/logout answers 200 but the token and refresh token keep working",
+		"no-rotation":          "refresh returns the same refreshToken, which keeps working",
+		"accept-expired":       "expired access tokens are accepted",
+		"no-identity-check":    "identityId is neither required nor checked against the token",
+		"reuse-refresh":        "a used refresh token is still accepted",
+		"refresh-keeps-access": "refresh leaves the access token it replaces working",
+		"logout-keeps-refresh": "POST /auth/logout revokes the token but its refresh token keeps working",
+		"no-owner-check":       "GET /users/{userName} answers any user's record to any caller",
 	},
 }
 
@@ -253,7 +256,9 @@ func (m *mic) refreshToken(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, http.StatusUnauthorized, micTextExpiredRefresh)
 		return
 	}
-	m.access.remove(rt.access)
+	if !m.f.has("refresh-keeps-access") {
+		m.access.remove(rt.access)
+	}
 	var creds micCredentials
 	if keep {
 		creds = m.issue(m.users[rt.userName], body.RefreshToken, rt.expires)
@@ -268,14 +273,23 @@ func (m *mic) refreshToken(w http.ResponseWriter, r *http.Request) {
 func (m *mic) logout(w http.ResponseWriter, _ *http.Request, token string, s micSession) {
 	if !m.f.has("ignore-logout") {
 		m.access.remove(token)
-		m.refresh.remove(s.refresh)
+		if !m.f.has("logout-keeps-refresh") {
+			m.refresh.remove(s.refresh)
+		}
 	}
 	writeJSON(w, http.StatusOK, micMessage{Message: micTextLoggedOut})
 }
 
 // user answers GET /users/{userName}; a caller reads only their own user.
 func (m *mic) user(w http.ResponseWriter, r *http.Request, _ string, s micSession) {
-	if r.PathValue("userName") != s.userName {
+	name := r.PathValue("userName")
+	if m.f.has("no-owner-check") {
+		if u, ok := m.users[name]; ok {
+			writeJSON(w, http.StatusOK, u)
+			return
+		}
+	}
+	if name != s.userName {
 		m.fail(w, http.StatusNotFound, micTextUserNotFound)
 		return
 	}

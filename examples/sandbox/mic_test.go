@@ -336,6 +336,20 @@ func TestMICFaults(t *testing.T) {
 			again, _ := micRefresh(t, base, c.refresh)
 			return fmt.Sprintf("rotated=%v then %s", fresh.refresh != c.refresh, again)
 		}, "rotated=true then 401 Invalid refresh token", "rotated=true then 200 credentials"},
+		{"refresh-keeps-access", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			micRefresh(t, base, c.refresh)
+			return micReadUser(t, base, c, "alice")
+		}, "401 Unauthorized", "200 alice"},
+		{"logout-keeps-refresh", func(t *testing.T, base string, _ *fakeClock) string {
+			c := micLogin(t, base, "alice")
+			micCall(t, base, http.MethodPost, "/auth/logout", micHeaders(micKey, c.token, c.identityID), "")
+			again, _ := micRefresh(t, base, c.refresh)
+			return micReadUser(t, base, c, "alice") + " then " + again
+		}, "401 Unauthorized then 401 Invalid refresh token", "401 Unauthorized then 200 credentials"},
+		{"no-owner-check", func(t *testing.T, base string, _ *fakeClock) string {
+			return micReadUser(t, base, micLogin(t, base, "bob"), "alice")
+		}, "404 User not found", "200 alice"},
 	}
 	var names []string
 	for _, tc := range cases {
