@@ -23,7 +23,7 @@ type Plan struct {
 	// URLs from the spec, and the caller may point one at a sandbox.
 	Servers map[string]*Target
 
-	vars        []pairPlan
+	vars []pairPlan
 	// expiredKey is auth: expired: hmac, if the spec gives it.
 	expiredKey  *template
 	headers     []pairPlan
