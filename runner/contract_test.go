@@ -307,6 +307,20 @@ flows:
 			}
 		}
 	})
+	t.Run("a key that is not the API's is an error", func(t *testing.T) {
+		spec := strings.Replace(contractHead, `auth: {headers: {Authorization: "Bearer {{token}}"}}`,
+			`auth: {headers: {Authorization: "Bearer {{token}}"}, expired: {hmac: not-the-key}}`, 1) + `
+probe: [expired]
+flows:
+  - name: every call
+    steps: [{login: {}}, {call: {use: me}}]
+`
+		srv := newContractServer(t, "single-use")
+		f := flow(t, run(t, plan(t, srv.URL, spec), runner.Config{}), "every call")
+		if c := f.Steps[1].Checks[len(f.Steps[1].Checks)-1]; f.Status != runner.Errored || !strings.Contains(c.Message, "does not verify the session's token") {
+			t.Errorf("got %s: %s", f.Status, c.Message)
+		}
+	})
 	t.Run("waited for", func(t *testing.T) {
 		spec := contractHead + `
 flows:

@@ -128,6 +128,12 @@ func resignExpired(token, key string, now time.Time) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("the token is signed with %s, not HMAC: auth: expired: hmac cannot re-sign it; leave hmac out to wait for its exp", tok.Method.Alg())
 	}
+	// A token signed with another key is refused for its signature, which
+	// would prove nothing about expiry: the key must verify the real one.
+	if _, err := jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithValidMethods([]string{method.Alg()})).Parse(token,
+		func(*jwt.Token) (any, error) { return []byte(key), nil }); err != nil {
+		return "", fmt.Errorf("auth: expired: hmac does not verify the session's token (%s): it is not the key the API signs with, and a token re-signed with it would be refused for its signature, not its exp", firstLine(err))
+	}
 	exp := now.Add(-time.Minute).Unix()
 	life := int64(3600)
 	if e, ok := numClaim(claims, "exp"); ok {

@@ -55,7 +55,12 @@ func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[s
 			checks = append(checks, f.probeAs(ctx, &full, other, "revoked credentials ("+strings.Join(slices.Sorted(maps.Keys(s.Revoked)), ", ")+" from before the logout or refresh that revoked them)", refused, sr))
 		case flows.ProbeOtherSession:
 			// Another user's resource may also be hidden: 403 or 404.
-			want := append(slices.Clone(refused), http.StatusForbidden, http.StatusNotFound)
+			want := slices.Clone(refused)
+			for _, code := range []int{http.StatusForbidden, http.StatusNotFound} {
+				if !slices.Contains(want, code) {
+					want = append(want, code)
+				}
+			}
 			for _, name := range sp.others {
 				other := f.session(name)
 				checks = append(checks, f.probeAs(ctx, &full, other, "the credentials of session "+name, want, sr))
