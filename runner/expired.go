@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -72,11 +71,9 @@ func (f *flowRun) probeExpired(ctx context.Context, sp *stepPlan, s *session, en
 			return errored("the run was interrupted while waiting for the token to expire")
 		}
 	}
-	again, _ := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), bytes.NewReader(body))
-	again.Header = req.Header.Clone()
 	label := "expired: the session's token once " + how + " has passed"
 	c := Check{Pos: sp.step.Pos, Kind: CheckProbe, Expr: "probe " + label}
-	return []Check{f.sendCheck(ctx, sp, "probe "+label, again, body, c, refused, "the API accepted the session's token after "+how, sr)}
+	return []Check{f.sendCheck(ctx, sp, "probe "+label, again(ctx, req, body), body, c, refused, "the API accepted the session's token after "+how, sr)}
 }
 
 // expiry returns when the session's token expires, and how that is known:

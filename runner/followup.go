@@ -8,6 +8,13 @@ import (
 	"github.com/flowrun/flowrun/flows"
 )
 
+// again returns a copy of a sent request, to send it once more as it was.
+func again(ctx context.Context, req *http.Request, body []byte) *http.Request {
+	out, _ := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), bytes.NewReader(body))
+	out.Header = req.Header.Clone()
+	return out
+}
+
 // followups sends what a passed step sends to prove what it claims: the
 // step's own request again exactly as it was sent (a used refresh token),
 // or a named request with the credentials from before or after the step
@@ -17,9 +24,7 @@ func (f *flowRun) followups(ctx context.Context, sp *stepPlan, s *session, befor
 	for _, fu := range sp.followups {
 		c := Check{Pos: fu.Pos, Kind: CheckKind(fu.Check), Expr: fu.Check + ": " + fu.Label}
 		if fu.plan == nil {
-			again, _ := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), bytes.NewReader(body))
-			again.Header = req.Header.Clone()
-			checks = append(checks, f.sendCheck(ctx, sp, fu.Label, again, body, c, fu.Status, "not as the spec says ("+fu.Label+")", sr))
+			checks = append(checks, f.sendCheck(ctx, sp, fu.Label, again(ctx, req, body), body, c, fu.Status, "not as the spec says ("+fu.Label+")", sr))
 			continue
 		}
 		as := s

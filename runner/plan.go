@@ -166,7 +166,6 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		// What a login or refresh captures belongs to its session, as at
 		// run time: another session's step cannot use it.
 		sessions := map[string]*flows.Session{}
-		starters := map[string]*stepPlan{}
 		reauth := spec.Reauth
 		if f.Reauth != nil {
 			reauth = *f.Reauth
@@ -204,14 +203,10 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 					}
 				}
 				if reauth && sp.cred.Attach && sp.cred.NeedSession && successes(sp.req.Expect.Status) {
-					sp.reauth = starters[name] != nil
+					sp.reauth = sessions[name].Logins > 0
 				}
 				captured := flows.CaptureNames(sp.req)
-				logins := sessions[name].Logins
 				left := snd.Advance(sessions[name], captured)
-				if sessions[name].Logins > logins {
-					starters[name] = sp
-				}
 				fsc = fsc.with(slices.Collect(maps.Keys(left))...)
 				for n := range captured {
 					if _, ok := left[n]; !ok {

@@ -96,27 +96,23 @@ func (f *flowRun) reauth(ctx context.Context, sp *stepPlan, s *session, sr *Step
 		sr.Checks, sr.Status, sr.Error = append(sr.Checks, c), Errored, "re-login: "+err.Error()
 		return nil, nil, nil, nil, false
 	}
-	{
-		var ok bool
-		var lresp *response
-		if _, _, lresp, ok = f.exchange(ctx, login, s, lenv, "re-login after 401 ("+login.step.Name+" at line "+fmt.Sprint(login.step.Pos.Line)+")", sr); !ok {
-			c.Actual, c.Message = textValue("the re-login got no answer"), "the call was answered 401 and the re-login got no answer"
-			sr.Checks = append(sr.Checks, c)
-			return nil, nil, nil, nil, false
-		}
-		lctx, cancel := context.WithTimeout(ctx, f.timeout(login))
-		var sub StepResult
-		status := f.check(lctx, login, s, lresp, lenv, &sub)
-		cancel()
-		for _, lc := range sub.Checks {
-			lc.Expr, lc.Exchange = "re-login: "+lc.Expr, len(sr.Exchanges)-1
-			sr.Checks = append(sr.Checks, lc)
-		}
-		if status != Passed {
-			c.Actual, c.Message = textValue("the re-login did not pass"), "the call was answered 401, and logging in again did not pass"
-			sr.Checks, sr.Status = append(sr.Checks, c), status
-			return nil, nil, nil, nil, false
-		}
+	_, _, lresp, ok := f.exchange(ctx, login, s, lenv, fmt.Sprintf("re-login after 401 (%s at line %d)", login.step.Name, login.step.Pos.Line), sr)
+	if !ok {
+		c.Actual, c.Message = textValue("the re-login got no answer"), "the call was answered 401 and the re-login got no answer"
+		sr.Checks = append(sr.Checks, c)
+		return nil, nil, nil, nil, false
+	}
+	lctx, cancel := context.WithTimeout(ctx, f.timeout(login))
+	n := len(sr.Checks)
+	status := f.judge(lctx, login, s, lresp, lenv, sr)
+	cancel()
+	for i := n; i < len(sr.Checks); i++ {
+		sr.Checks[i].Expr = "re-login: " + sr.Checks[i].Expr
+	}
+	if status != Passed {
+		c.Actual, c.Message = textValue("the re-login did not pass"), "the call was answered 401, and logging in again did not pass"
+		sr.Checks, sr.Status = append(sr.Checks, c), status
+		return nil, nil, nil, nil, false
 	}
 	env, err := f.stepEnv(sp, s)
 	if err != nil {
