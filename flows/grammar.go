@@ -140,7 +140,9 @@ func NewGrammar() *Grammar {
 	for _, k := range kindDefs {
 		g.Kinds[k.name] = k.object(common)
 	}
-	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotateKey)}
+	g.Objects["retry"] = retryObject()
+	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotateKey,
+		Key{Name: "principal", Type: TTemplate, Description: "on a login: who logs in. Flows that log in with this request as the same principal never run at the same time, as if each said `exclusive: [principal]`", Example: "{{username}}"})}
 	sandbox := &Object{Name: "sandbox", Description: "The embedded simulator a spec runs against when its base URL is empty.", Keys: []Key{
 		{Name: "provider", Type: TString, Required: true, Description: "the simulator", Example: "openloyalty", Enum: []string{"amplifi", "cardlytics", "mic", "openloyalty"}},
 		{Name: "token_lifetime", Type: TDuration, Description: "its access tokens' lifetime, to test expiry quickly", Example: "1s"},
@@ -190,6 +192,9 @@ func NewGrammar() *Grammar {
 		{Name: "tags", Type: TStrings, Description: "for `--tags` and `--skip-tags`", Example: []any{"smoke"}},
 		probesKey("probe", "refusal probes run after every passing `call` of this flow, instead of the spec's `probe`; `[]` runs none"),
 		{Name: "reauth", Type: TString, Description: "this flow's re-login policy, instead of the spec's `reauth`", Example: "on-401", Enum: []string{"on-401", "never"}},
+		{Name: "retry_on", Type: TStatus, Description: "this flow's retried statuses, instead of the spec's `retry_on`", Example: []any{503}},
+		{Name: "exclusive", Type: TStrings, Description: "principals (users, clients) the flow holds a lease on while it runs: flows holding the same lease never overlap, so they cannot break each other's sessions; names may use variables and row values", Example: []any{"alice", "{{username}}"}},
+		{Name: "serial", Type: TBool, Description: "run this flow alone, with no other flow beside it", Example: true},
 		{Name: "rows", Type: TAny, Description: "a list of mappings: the flow runs once per row, with the row's keys as variables", Example: []any{map[string]any{"name": "internet", "channel": "internet"}}},
 		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
@@ -206,7 +211,9 @@ func NewGrammar() *Grammar {
 		envFile,
 		include,
 		probesKey("probe", "refusal probes run after every passing `call`: each sends the call again with its credentials broken one way, and the API must refuse it"),
+		{Name: "serial", Type: TBool, Description: "run the spec's flows one at a time, in order (flows of other specs still run beside them)", Example: true},
 		{Name: "reauth", Type: TString, Description: "`on-401`: a `call` answered 401 logs in again with its session's login and is retried once, as clients are told to; every report shows it", Example: "on-401", Enum: []string{"on-401", "never"}},
+		{Name: "retry_on", Type: TStatus, Description: "failure statuses (4xx, 5xx) after which a step's request is sent again, as after a transport error, when the run allows retries (`--retries N`); a status the step expects is never retried. Default: none, so only transport errors are retried", Example: []any{429, 503}},
 		{Name: "headers", Type: TPairs, Description: "headers sent on every request (an API key, `Accept`, ...)", Example: map[string]any{"x-api-key": "{{api_key}}"}},
 		{Name: "vars", Type: TPairs, Description: "the spec's variables, in order; a value may use earlier ones: `{{store}}`", Example: map[string]any{"username": "${API_USER:-alice}"}},
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
@@ -244,7 +251,7 @@ func probesKey(name, desc string) Key {
 }
 
 // requestKind returns the grammar of a kind that sends a request: the
-// keys every such step has, then its own.
+// keys every such step has, then its own, then retry.
 func requestKind(name, desc string, common []Key, extra ...Key) *Object {
-	return &Object{Name: name, Description: desc, Keys: append(slices.Clip(common), extra...)}
+	return &Object{Name: name, Description: desc, Keys: append(append(slices.Clip(common), extra...), retryKey())}
 }

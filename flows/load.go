@@ -95,6 +95,10 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			s.Probe = d.probes(v, "probe")
 		case "reauth":
 			s.Reauth = d.reauth(v, "reauth")
+		case "retry_on":
+			s.RetryOn = d.retryOn(v, "retry_on")
+		case "serial":
+			s.Serial = d.boolean(v, "serial")
 		default:
 			d.shared(s, key, v)
 		}
@@ -189,6 +193,24 @@ func (d *decoder) requests(n *yaml.Node, s *Spec) {
 	}
 }
 
+// texts decodes a template or a list of them, each with its place.
+func (d *decoder) texts(n *yaml.Node, what string) []Text {
+	n = resolve(n)
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	out := make([]Text, 0, len(items))
+	for _, c := range items {
+		if t := d.str(c, what); t != "" {
+			out = append(out, Text{S: t, Pos: d.pos(c)})
+		} else {
+			d.errorf(c, "%s: an empty name; write the principal, such as alice or \"{{username}}\"", what)
+		}
+	}
+	return out
+}
+
 // reauth decodes a re-login policy: on-401 or never.
 func (d *decoder) reauth(n *yaml.Node, what string) bool {
 	m := d.str(n, what)
@@ -218,9 +240,15 @@ func (d *decoder) flows(n *yaml.Node) []*Flow {
 			case "reauth":
 				r := d.reauth(v, what+": reauth")
 				f.Reauth = &r
+			case "retry_on":
+				f.RetryOn = d.retryOn(v, what+": retry_on")
 			case "probe":
 				p := d.probes(v, what+": probe")
 				f.Probe = &p
+			case "exclusive":
+				f.Exclusive = d.texts(v, what+": exclusive")
+			case "serial":
+				f.Serial = d.boolean(v, what+": serial")
 			case "steps":
 				f.Steps = d.steps(v, what)
 			case "rows":

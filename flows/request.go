@@ -54,6 +54,10 @@ func (d *decoder) decodeRequest(n *yaml.Node, what string, o *Object, fn func(ke
 			r.Timeout = d.duration(v, at)
 		case "rotate":
 			r.Rotate, r.RotatePos = d.strList(v, at), d.pos(v)
+		case "retry":
+			r.Retry = d.retry(v, at)
+		case "principal":
+			r.Principal = &Text{S: d.str(v, at), Pos: d.pos(v)}
 		case "secrets":
 			vars, fields := d.secrets(v, at)
 			r.Secrets = fields
@@ -258,6 +262,8 @@ func merge(base, r *Request, checks bool) *Request {
 	if r.Rotate != nil {
 		out.Rotate, out.RotatePos = r.Rotate, r.RotatePos
 	}
+	// A named request takes no retry: polling belongs to the step.
+	out.Retry = r.Retry
 	// What is secret in the named request stays secret in every use of it.
 	out.Secrets = append(append([]SecretField{}, base.Secrets...), r.Secrets...)
 	return &out

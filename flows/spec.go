@@ -56,6 +56,11 @@ type Spec struct {
 	// Reauth makes a call answered 401 log in again, with the login that
 	// started its session, and retry once.
 	Reauth bool
+	// RetryOn lists the failure statuses after which a request is sent
+	// again, as after a transport error, when the run allows retries.
+	RetryOn []int
+	// Serial runs the spec's flows one at a time, in order.
+	Serial bool
 }
 
 // ProbeKinds are the refusal probes flowrun derives from a session's
@@ -215,6 +220,14 @@ type Flow struct {
 	Probe *[]string
 	// Reauth, when set, replaces the spec's Reauth for the flow.
 	Reauth *bool
+	// RetryOn, when set, replaces the spec's RetryOn for the flow.
+	RetryOn []int
+	// Exclusive names the principals the flow holds a lease on while it
+	// runs: flows holding the same lease never overlap. Each is a template
+	// of the spec's variables and the row's values.
+	Exclusive []Text
+	// Serial runs the flow alone: no other flow runs beside it.
+	Serial bool
 	Steps  []*Step
 	// Rows, if any, make the flow data-driven: it runs once per row, with
 	// the row's values as variables.
@@ -327,4 +340,10 @@ type Request struct {
 	RotatePos Pos
 	// Secrets name fields of the request whose values are never shown.
 	Secrets []SecretField
+	// Retry, on a step, sends the request again until an answer holds.
+	Retry *Retry
+	// Principal, on a named login, names who logs in: a template of the
+	// variables. Every flow that logs in with the request holds a lease
+	// on it, as if it said `exclusive: [principal]`.
+	Principal *Text
 }

@@ -109,8 +109,16 @@ type ctrfTest struct {
 	Line       int               `json:"line"`
 	Tags       []string          `json:"tags,omitempty"`
 	Retries    int               `json:"retries"`
+	Flaky      bool              `json:"flaky,omitempty"`
 	Parameters map[string]string `json:"parameters,omitempty"`
 	Steps      []ctrfStep        `json:"steps,omitempty"`
+	Extra      *ctrfTestExtra    `json:"extra,omitempty"`
+}
+
+// ctrfTestExtra is what CTRF's test has no fields for: the runs of a flow
+// run several times (--repeat).
+type ctrfTestExtra struct {
+	Runs *runner.Runs `json:"runs,omitempty"`
 }
 
 type ctrfStep struct {
@@ -129,6 +137,8 @@ type ctrfStepExtra struct {
 	Error     string        `json:"error,omitempty"`
 	// Reauth is set when the step logged in again after a 401 and retried.
 	Reauth bool `json:"reauth,omitempty"`
+	// Retries counts the times the step sent its request again.
+	Retries int `json:"retries,omitempty"`
 }
 
 // ctrfReport builds the document; it reads no clock, so the same result
@@ -198,6 +208,11 @@ func ctrfFlow(s runner.SpecResult, f runner.FlowResult) ctrfTest {
 	if f.Row != "" {
 		t.Parameters = map[string]string{"row": f.Row}
 	}
+	if f.Runs != nil {
+		t.Extra = &ctrfTestExtra{Runs: f.Runs}
+		// Some runs passed and some did not: CTRF's word for it.
+		t.Flaky = f.Runs.Passed > 0 && f.Runs.Passed < f.Runs.Count
+	}
 	at := f.Pos
 	if i := ctrfFailingStep(f); i >= 0 {
 		st := f.Steps[i]
@@ -214,8 +229,10 @@ func ctrfFlow(s runner.SpecResult, f runner.FlowResult) ctrfTest {
 	}
 	t.Trace = ctrfTrace(f)
 	for i, st := range f.Steps {
+		n := retries(st)
+		t.Retries += n
 		t.Steps = append(t.Steps, ctrfStep{Name: stepName(i, st), Status: ctrfStatus(st.Status),
-			Extra: ctrfStepExtra{RawStatus: st.Status, Kind: st.Kind, Line: st.Pos.Line, Col: st.Pos.Col, Error: st.Error, Reauth: reauthed(st)}})
+			Extra: ctrfStepExtra{RawStatus: st.Status, Kind: st.Kind, Line: st.Pos.Line, Col: st.Pos.Col, Error: st.Error, Reauth: reauthed(st), Retries: n}})
 	}
 	return t
 }
@@ -311,4 +328,17 @@ func ctrfMillis(start time.Time, d time.Duration) (int64, int64) {
 func ctrfFirstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// retries counts the times a step sent its request again: each retry
+// check's attempts (its actual value) but the first.
+func retries(st runner.StepResult) int {
+	n := 0
+	for _, c := range st.Checks {
+		var attempts int
+		if c.Kind == runner.CheckRetry && json.Unmarshal(c.Actual.JSON, &attempts) == nil && attempts > 1 {
+			n += attempts - 1
+		}
+	}
+	return n
 }

@@ -108,6 +108,8 @@ type htmlRow struct {
 	BarTitle string
 	Time     string
 	Note     string
+	// Runs sums up the runs of a flow run several times.
+	Runs string
 }
 
 func newHTMLPage(r *runner.Result, o Options) htmlPage {
@@ -163,6 +165,7 @@ func newHTMLFlow(r *runner.Result, f runner.FlowResult, id string) htmlFlow {
 		}
 	} else {
 		hf.Head.Bar, hf.Head.BarTitle = bar(f.Started, f.Duration, r.Started, r.Duration, "the run")
+		hf.Head.Runs = runsNote(f.Runs)
 	}
 	for i, st := range f.Steps {
 		hs := htmlStep{StepResult: st, ID: fmt.Sprintf("%s-step-%d", id, i+1), Open: opened(st.Status),

@@ -332,6 +332,9 @@ func flowLog(fs []runner.FlowResult) string {
 		if f.Status == runner.Skipped {
 			line = fmt.Sprintf("%s %s  not run: %s", mark(f.Status), f.Name, firstOf(f.Reason, "no reason given"))
 		}
+		if note := runsNote(f.Runs); note != "" {
+			line += "  (" + note + ")"
+		}
 		fmt.Fprintf(&b, "%s  (%s)\n", line, f.Pos)
 		for j, st := range f.Steps {
 			fmt.Fprintf(&b, "  %s %s  %s  (%s)\n", mark(st.Status), stepName(j, st), stepTime(st), st.Pos)

@@ -35,16 +35,68 @@ type Options struct {
 // per flow, then everything needed to act on each step that did not
 // pass, then the summary.
 func Terminal(w io.Writer, r *runner.Result, o Options) error {
-	ew := &errWriter{w: w}
-	p := painter(o.Color)
-	if !o.Quiet {
-		writeTargets(ew, r)
-		writeFlows(ew, r, o, p)
+	return NewTerminal(w, o).End(r)
+}
+
+// TerminalWriter writes the terminal report while a run goes: it is the
+// run's runner.Observer, so each flow's line appears as soon as it and
+// the flows before it have ended, and it keeps no flow. End writes the
+// rest.
+type TerminalWriter struct {
+	ew               *errWriter
+	o                Options
+	p                paint
+	width, nameWidth int
+	begun            bool
+}
+
+// NewTerminal returns a terminal report writing to w.
+func NewTerminal(w io.Writer, o Options) *TerminalWriter {
+	return &TerminalWriter{ew: &errWriter{w: w}, o: o, p: painter(o.Color)}
+}
+
+// Begin writes where each spec runs, and sizes the flow lines from every
+// flow's name.
+func (t *TerminalWriter) Begin(r *runner.Result) {
+	t.begun = true
+	for _, s := range r.Specs {
+		t.width = max(t.width, len(s.Provider))
+		for _, f := range s.Flows {
+			t.nameWidth = max(t.nameWidth, utf8.RuneCountInString(f.Name))
+		}
+	}
+	t.nameWidth = min(t.nameWidth, maxNameWidth)
+	if !t.o.Quiet {
+		writeTargets(t.ew, r)
+	}
+}
+
+// Flow writes one flow's line; in verbose mode each step follows with its
+// exchanges.
+func (t *TerminalWriter) Flow(s *runner.SpecResult, f *runner.FlowResult) {
+	if !t.o.Quiet {
+		writeFlow(t.ew, s, f, t.width, t.nameWidth, t.o, t.p)
+	}
+}
+
+// End writes each step that did not pass, with everything needed to act
+// on it, then the summary. Called without Begin, it writes the whole report.
+func (t *TerminalWriter) End(r *runner.Result) error {
+	if !t.begun {
+		t.Begin(r)
+		for i := range r.Specs {
+			for j := range r.Specs[i].Flows {
+				t.Flow(&r.Specs[i], &r.Specs[i].Flows[j])
+			}
+		}
+	}
+	ew, p := t.ew, t.p
+	if !t.o.Quiet {
 		for _, s := range r.Specs {
 			for _, f := range s.Flows {
 				for i, st := range f.Steps {
 					if st.Status == runner.Failed || st.Status == runner.Errored {
-						writeStep(ew, s, f, i, o, p)
+						writeStep(ew, s, f, i, t.o, p)
 					}
 				}
 			}
@@ -86,41 +138,32 @@ func writeTargets(w io.Writer, r *runner.Result) {
 // push every time off the screen.
 const maxNameWidth = 72
 
-// writeFlows writes one line per flow: mark, provider, flow and time; in
+// writeFlow writes one flow's line: mark, provider, flow and time; in
 // verbose mode each step follows with its exchanges.
-func writeFlows(w io.Writer, r *runner.Result, o Options, p paint) {
-	width, nameWidth := 0, 0
-	for _, s := range r.Specs {
-		width = max(width, len(s.Provider))
-		for _, f := range s.Flows {
-			nameWidth = max(nameWidth, utf8.RuneCountInString(f.Name))
+func writeFlow(w io.Writer, s *runner.SpecResult, f *runner.FlowResult, width, nameWidth int, o Options, p paint) {
+	line := fmt.Sprintf("%s %-*s  %-*s", p.status(f.Status, mark(f.Status)), width, s.Provider, nameWidth, f.Name)
+	switch {
+	case f.Status == runner.Skipped && f.Reason != "":
+		line += p.dim("  not run: " + f.Reason)
+	case f.Status == runner.Skipped:
+		line += p.dim("  not run")
+	default:
+		line += p.dim(fmt.Sprintf("  %7s", round(f.Duration)))
+		if note := reauthNote(*f); note != "" {
+			line += p.dim("  (" + note + ")")
+		}
+		if note := runsNote(f.Runs); note != "" {
+			line += p.dim("  (" + note + ")")
 		}
 	}
-	nameWidth = min(nameWidth, maxNameWidth)
-	for _, s := range r.Specs {
-		for _, f := range s.Flows {
-			line := fmt.Sprintf("%s %-*s  %-*s", p.status(f.Status, mark(f.Status)), width, s.Provider, nameWidth, f.Name)
-			switch {
-			case f.Status == runner.Skipped && f.Reason != "":
-				line += p.dim("  not run: " + f.Reason)
-			case f.Status == runner.Skipped:
-				line += p.dim("  not run")
-			default:
-				line += p.dim(fmt.Sprintf("  %7s", round(f.Duration)))
-				if note := reauthNote(f); note != "" {
-					line += p.dim("  (" + note + ")")
-				}
-			}
-			fmt.Fprintln(w, strings.TrimRight(line, " "))
-			if !o.Verbose {
-				continue
-			}
-			for i, st := range f.Steps {
-				fmt.Fprintf(w, "    %s %s%s\n", p.status(st.Status, mark(st.Status)), stepName(i, st), p.dim("  "+stepTime(st)))
-				if st.Status == runner.Passed {
-					writeExchanges(w, st, "      ", o)
-				}
-			}
+	fmt.Fprintln(w, strings.TrimRight(line, " "))
+	if !o.Verbose {
+		return
+	}
+	for i, st := range f.Steps {
+		fmt.Fprintf(w, "    %s %s%s\n", p.status(st.Status, mark(st.Status)), stepName(i, st), p.dim("  "+stepTime(st)))
+		if st.Status == runner.Passed {
+			writeExchanges(w, st, "      ", o)
 		}
 	}
 }
@@ -192,6 +235,9 @@ func writeExchanges(w io.Writer, st runner.StepResult, indent string, o Options)
 func writeMessage(w io.Writer, pad string, hs []runner.Header, body runner.Body) {
 	for _, h := range hs {
 		fmt.Fprintf(w, "%s%s: %s\n", pad, h.Name, h.Value)
+	}
+	if body.Omitted {
+		fmt.Fprintf(w, "%s(a body of %d bytes, not kept: the step passed; --keep-bodies keeps it)\n", pad, body.Size)
 	}
 	if body.Text != "" {
 		for _, line := range strings.Split(strings.TrimRight(body.Text, "\n"), "\n") {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,35 +24,39 @@ type assertion struct {
 	prog        *vm.Program
 	left, right *vm.Program
 	op          string
+	// uses is what of the response the expression reads.
+	uses uses
 }
 
 var comparisons = map[string]bool{"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
 	"in": true, "not in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true}
 
-// compileAssertion compiles src as a boolean expression in scope sc.
+// compileAssertion compiles src as a boolean expression in scope sc: it is
+// parsed and checked once, and its program and its operands' are compiled
+// from that one tree.
 func compileAssertion(src string, sc *scope) (*assertion, error) {
-	opts := sc.options()
-	// AsBool rejects what is known not to be boolean now; what is only
-	// known at run time (json(), variables) is checked by check.
-	if _, err := expr.Compile(src, append(opts, expr.AsBool())...); err != nil {
-		return nil, err
-	}
-	prog, err := expr.Compile(src, opts...)
+	// Checked as a boolean, it rejects what is known not to be boolean
+	// now; what is only known at run time (json(), variables) is checked
+	// by check, so the program itself casts nothing to bool.
+	tree, c, err := sc.parse(src, true)
 	if err != nil {
 		return nil, err
 	}
-	a := &assertion{src: src, prog: prog}
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return a, nil
-	}
+	a := &assertion{src: src}
+	// The operands are compiled before the whole is optimized, which may
+	// fold them into forms a reader would not recognise; they run only to
+	// explain a failure, so they are left unoptimized.
 	if b, ok := tree.Node.(*ast.BinaryNode); ok && comparisons[b.Operator] {
-		left, err1 := expr.Compile(b.Left.String(), opts...)
-		right, err2 := expr.Compile(b.Right.String(), opts...)
+		left, err1 := program(&parser.Tree{Node: b.Left, Source: tree.Source}, c, false)
+		right, err2 := program(&parser.Tree{Node: b.Right, Source: tree.Source}, c, false)
 		if err1 == nil && err2 == nil {
 			a.left, a.right, a.op = left, right, b.Operator
 		}
 	}
+	if a.prog, err = program(tree, c, true); err != nil {
+		return nil, err
+	}
+	a.uses = usesOf(a.prog)
 	return a, nil
 }
 
@@ -89,6 +94,19 @@ func (a *assertion) check(env map[string]any) Check {
 
 // valueOf is a value as a check keeps it: JSON, and its display text.
 func valueOf(v any) Value {
+	// The common kinds without reflection, as json.Marshal and show write them.
+	switch x := v.(type) {
+	case nil:
+		return Value{JSON: json.RawMessage("null"), Text: "nil"}
+	case bool:
+		t := strconv.FormatBool(x)
+		return Value{JSON: json.RawMessage(t), Text: t}
+	case int:
+		t := strconv.Itoa(x)
+		return Value{JSON: json.RawMessage(t), Text: t}
+	case string:
+		return Value{JSON: jsonString(x), Text: strconv.Quote(x)}
+	}
 	js, err := json.Marshal(v)
 	if err != nil {
 		js = nil
@@ -103,7 +121,7 @@ func show(v any) string {
 	case nil:
 		return "nil"
 	case string:
-		return fmt.Sprintf("%q", x)
+		return strconv.Quote(x) // as %q
 	case time.Duration:
 		return x.String()
 	case map[string]any, []any:
@@ -111,6 +129,15 @@ func show(v any) string {
 		return string(b)
 	}
 	return stringify(v)
+}
+
+// jsonString is s as a JSON string, as json.Marshal writes it.
+func jsonString(s string) json.RawMessage {
+	if plainJSON(s) {
+		return append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"')
+	}
+	js, _ := json.Marshal(s)
+	return js
 }
 
 var unknownName = regexp.MustCompile(`unknown name (\w+)`)

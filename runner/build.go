@@ -204,14 +204,16 @@ func renderJSON(v any, env map[string]any) (any, error) {
 }
 
 func headerList(h http.Header) []Header {
-	var out []Header
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range h {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	keys, n := make([]string, 0, len(h)), 0
+	for k, vs := range h {
+		keys, n = append(keys, k), n+len(vs)
+	}
+	if n == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	out := make([]Header, 0, n)
+	for _, k := range keys {
 		for _, v := range h[k] {
 			out = append(out, Header{Name: k, Value: v})
 		}
@@ -219,11 +221,38 @@ func headerList(h http.Header) []Header {
 	return out
 }
 
-// readBody reads at most limit bytes of a response body.
-func readBody(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if int64(len(b)) > limit {
-		return b[:limit], fmt.Errorf("the response body is larger than %d bytes", limit)
+// readBody reads at most limit bytes of a body.
+func readBody(r io.Reader, limit int64) ([]byte, error) { return readSized(r, limit, -1) }
+
+// readResponse reads at most limit bytes of a response's body into one
+// buffer, sized by its Content-Length when it has one.
+func readResponse(resp *http.Response, limit int64) ([]byte, error) {
+	return readSized(resp.Body, limit, resp.ContentLength)
+}
+
+// readSized reads at most limit bytes of r, expecting size of them (-1:
+// unknown). The buffer holds size bytes and one more, so the end is
+// seen without growing it.
+func readSized(r io.Reader, limit, size int64) ([]byte, error) {
+	if size < 0 || size > limit {
+		size = 511
 	}
-	return b, err
+	b := make([]byte, 0, size+1)
+	lr := &io.LimitedReader{R: r, N: limit + 1}
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			if int64(len(b)) > limit {
+				return b[:limit], fmt.Errorf("the response body is larger than %d bytes", limit)
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

@@ -68,7 +68,10 @@ func (r *redactor) body(b Body) Body {
 		s = r.mask(s)
 	}
 	out := Body{Size: len(b.raw), Text: cutAt(s, bodyKeep)}
-	out.Truncated = len(out.Text) < len(s)
+	if out.Truncated = len(out.Text) < len(s); out.Truncated {
+		// A copy, so the result does not hold the whole body.
+		out.Text = strings.Clone(out.Text)
+	}
 	return out
 }
 
@@ -77,10 +80,14 @@ func (r *redactor) body(b Body) Body {
 func (r *redactor) value(v Value) Value {
 	v.Text = cutText(r.maskShown(v.Text), valueKeep)
 	if v.JSON != nil {
-		masked := r.mask(string(v.JSON))
+		raw := string(v.JSON)
+		masked, js := r.mask(raw), v.JSON
+		if masked != raw {
+			js = json.RawMessage(masked)
+		}
 		v.JSON = nil
-		if len(masked) <= jsonKeep && json.Valid([]byte(masked)) {
-			v.JSON = json.RawMessage(masked)
+		if len(js) <= jsonKeep && json.Valid(js) {
+			v.JSON = js
 		}
 	}
 	return v

@@ -51,11 +51,19 @@ func (f *flowRun) session(name string) *session {
 // env returns what templates and assertions of a step in session s see:
 // the helpers, the flow's variables and the session's credentials.
 func (f *flowRun) env(s *session) map[string]any {
-	vars := maps.Clone(f.vars)
+	n := len(f.vars)
+	if s != nil {
+		n += len(s.Creds)
+	}
+	// Sized for the step's own variables and captures too, and for the
+	// response the step adds, so neither map grows.
+	vars := make(map[string]any, n+4)
+	maps.Copy(vars, f.vars)
 	if s != nil {
 		maps.Copy(vars, s.Creds)
 	}
-	env := helpers(f.cfg.Now)
+	env := make(map[string]any, 6+responseNames)
+	addHelpers(env, f.cfg.Now)
 	env[varsKey] = vars
 	return env
 }
@@ -110,6 +118,9 @@ func (f *flowRun) run(ctx context.Context) {
 		f.res.Reason = "the run was interrupted"
 	}
 	for i := range f.res.Steps {
+		if !f.cfg.KeepBodies && f.res.Steps[i].Status == Passed {
+			f.res.Steps[i].dropBodies()
+		}
 		f.finish(&f.res.Steps[i])
 	}
 	f.res.Duration = f.cfg.Now().Sub(start)

@@ -50,6 +50,22 @@ func credentialKey(k string) bool {
 	return false
 }
 
+// credentialKey is the package's credentialKey, remembered for the flow.
+func (r *redactor) credentialKey(k string) bool {
+	if v, ok := r.keys[k]; ok {
+		return v
+	}
+	v := credentialKey(k)
+	if len(r.keys) < maxKeys {
+		if r.keys == nil {
+			r.keys = make(map[string]bool, 16)
+		}
+		// A copy: k may be a slice of a whole body.
+		r.keys[strings.Clone(k)] = v
+	}
+	return v
+}
+
 // learnKeyed registers a value found under a credential key, unless it
 // is a common word such as "bearer".
 func (r *redactor) learnKeyed(key, v string) {
@@ -78,7 +94,7 @@ func (r *redactor) learnBody(body []byte, ctype string) {
 		return
 	}
 	for k, vs := range vals {
-		if credentialKey(k) {
+		if r.credentialKey(k) {
 			for _, v := range vs {
 				r.learnCredential(k, v, false)
 			}
@@ -107,7 +123,7 @@ func (r *redactor) walk(key string, v gjson.Result) {
 			r.walk(key, e)
 			return true
 		})
-	case v.Type == gjson.String && credentialKey(key):
+	case v.Type == gjson.String && r.credentialKey(key):
 		r.learnCredential(key, v.String(), false)
 	}
 }
@@ -145,8 +161,12 @@ func (f *flowRun) learnRequest(sp *stepPlan, req *http.Request, body []byte) {
 			}
 		}
 	}
-	for k, vs := range req.URL.Query() {
-		if credentialKey(k) || declared("query", k) || slices.ContainsFunc(f.plan.authQuery, func(p pairPlan) bool { return p.name == k }) {
+	var query url.Values
+	if req.URL.RawQuery != "" {
+		query = req.URL.Query()
+	}
+	for k, vs := range query {
+		if r.credentialKey(k) || declared("query", k) || slices.ContainsFunc(f.plan.authQuery, func(p pairPlan) bool { return p.name == k }) {
 			for _, v := range vs {
 				r.learn(k, v)
 			}
@@ -189,6 +209,6 @@ func (f *flowRun) learnResponse(resp *response) {
 // name, or because the spec's auth attaches it.
 func (f *flowRun) credentialHeader(name string) bool {
 	return slices.ContainsFunc(alwaysSecret, func(h string) bool { return strings.EqualFold(h, name) }) ||
-		credentialKey(name) ||
+		f.red.credentialKey(name) ||
 		slices.ContainsFunc(f.plan.authHeaders, func(p pairPlan) bool { return strings.EqualFold(p.name, name) })
 }

@@ -55,6 +55,8 @@ type pairPlan struct {
 type flowPlan struct {
 	flow  *flows.Flow
 	steps []*stepPlan
+	// leases are the principals the flow holds while it runs.
+	leases []leasePlan
 }
 
 // stepPlan is one compiled step. send is nil for a wait.
@@ -91,6 +93,8 @@ type stepPlan struct {
 	// reauth makes a 401 log the session in again and retry once
 	// (reauth: on-401).
 	reauth bool
+	// poll sends the request again until an answer holds (retry: until).
+	poll *pollPlan
 }
 
 // followupPlan is a compiled followup: plan is nil when the step's own
@@ -163,6 +167,7 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 		if len(f.Rows) > 0 {
 			fsc = sc.with(slices.Collect(maps.Keys(f.Rows[0].Vars))...)
 		}
+		rowScope := fsc
 		// What a login or refresh captures belongs to its session, as at
 		// run time: another session's step cannot use it.
 		sessions := map[string]*flows.Session{}
@@ -191,6 +196,7 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 					sp.probes, sp.others = c.probes(kinds, auto, st.Pos, what, name, sessions, spec)
 				}
 				vars, _ := c.step(sp, snd, what, ssc)
+				sp.poll = c.poll(snd.Req(), what, ssc.with(vars...).withResponse())
 				fsc = fsc.with(vars...)
 				if fu, ok := snd.(flows.Followuper); ok {
 					for _, x := range fu.Followups(spec) {
@@ -216,6 +222,7 @@ func Compile(spec *flows.Spec) (*Plan, error) {
 			}
 			fp.steps = append(fp.steps, sp)
 		}
+		c.leases(f, fp, rowScope)
 		p.flows = append(p.flows, fp)
 	}
 	if err := flows.JoinErrors(c.errs); err != nil {

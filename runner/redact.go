@@ -1,12 +1,14 @@
 package runner
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"maps"
 	"net/http"
 	"net/url"
@@ -42,7 +44,21 @@ type redactor struct {
 	forms map[string]string // each form of each long-enough secret → its marker
 	repl  *strings.Replacer
 	stale bool
+	// mac computes markers and buf receives masked text: both are reused,
+	// as a redactor serves one flow's goroutine.
+	mac hash.Hash
+	buf bytes.Buffer
+	// keys remembers credentialKey's answer for the keys the flow meets:
+	// the same headers and fields come back on every step.
+	keys map[string]bool
 }
+
+// maxKeys bounds redactor.keys; maxBuf is the largest buffer a redactor
+// keeps between two maskings.
+const (
+	maxKeys = 256
+	maxBuf  = 64 << 10
+)
 
 func newRedactor(show bool, key []byte) *redactor {
 	return &redactor{show: show, key: key, whole: map[string]string{}, forms: map[string]string{}}
@@ -50,9 +66,13 @@ func newRedactor(show bool, key []byte) *redactor {
 
 // marker is what a secret is shown as.
 func (r *redactor) marker(name, v string) string {
-	m := hmac.New(sha256.New, r.key)
-	m.Write([]byte(v))
-	return "<" + markerName(name) + "#" + hex.EncodeToString(m.Sum(nil)[:2]) + ">"
+	if r.mac == nil {
+		r.mac = hmac.New(sha256.New, r.key)
+	}
+	r.mac.Reset()
+	r.mac.Write([]byte(v))
+	var sum [sha256.Size]byte
+	return "<" + markerName(name) + "#" + hex.EncodeToString(r.mac.Sum(sum[:0])[:2]) + ">"
 }
 
 // markerName keeps a marker parseable: letters, digits, _ . : and -.
@@ -74,6 +94,7 @@ func (r *redactor) learn(name, v string) {
 	if v == "" || r.whole[v] != "" {
 		return
 	}
+	v = strings.Clone(v) // v may be a slice of a whole body, which is not kept
 	m := r.marker(name, v)
 	r.whole[v] = m
 	r.stale = true
@@ -96,8 +117,16 @@ func (r *redactor) learn(name, v string) {
 	r.addForm(url.QueryEscape(v), m)
 	r.addForm(url.PathEscape(v), m)
 	if len(v) >= minEncoded {
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-			r.addForm(enc.EncodeToString([]byte(v)), m)
+		// The four base64 alphabets and paddings: the raw forms are the
+		// padded ones less their padding, and the URL alphabet differs
+		// from the standard one in two characters.
+		std := base64.StdEncoding.EncodeToString([]byte(v))
+		urlSafe := std
+		if strings.ContainsAny(std, "+/") {
+			urlSafe = base64.URLEncoding.EncodeToString([]byte(v))
+		}
+		for _, enc := range []string{std, strings.TrimRight(std, "="), urlSafe, strings.TrimRight(urlSafe, "=")} {
+			r.addForm(enc, m)
 		}
 	}
 }
@@ -148,7 +177,18 @@ func (r *redactor) mask(s string) string {
 		}
 		r.repl, r.stale = strings.NewReplacer(pairs...), false
 	}
-	return r.repl.Replace(s)
+	// Written into the flow's buffer, s comes back as it was when it
+	// holds no secret, with no copy made.
+	r.buf.Reset()
+	_, _ = r.repl.WriteString(&r.buf, s)
+	out := s
+	if b := r.buf.Bytes(); string(b) != s {
+		out = string(b)
+	}
+	if r.buf.Cap() > maxBuf {
+		r.buf = bytes.Buffer{}
+	}
+	return out
 }
 
 // maskWhole masks s as one value: a learnt secret becomes its marker,
@@ -311,10 +351,24 @@ func parseCookies(v string) []*http.Cookie {
 // jsonEscape returns s as it stands inside a JSON string; html escapes
 // <, > and & too, as Go's encoder does by default.
 func jsonEscape(s string, html bool) string {
+	if plainJSON(s) {
+		return s
+	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(html)
 	_ = enc.Encode(s)
 	out := strings.TrimSuffix(b.String(), "\n")
 	return out[1 : len(out)-1]
+}
+
+// plainJSON reports whether s stands as it is inside a JSON string, for
+// every encoder: printable ASCII without ", \, <, > or &.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -35,7 +35,10 @@ type Result struct {
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration_ns"`
 	Interrupted bool          `json:"interrupted,omitempty"`
-	Specs       []SpecResult  `json:"specs"`
+	// Shard is the share of the flows this run ran, as "K/N"; empty when
+	// it ran them all.
+	Shard string       `json:"shard,omitempty"`
+	Specs []SpecResult `json:"specs"`
 }
 
 // SpecResult is the outcome of one spec file.
@@ -74,8 +77,30 @@ type FlowResult struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Reason says why a flow did not run (Skipped): the run was
 	// interrupted, or stopped early, before it began.
-	Reason string       `json:"reason,omitempty"`
-	Steps  []StepResult `json:"steps"`
+	Reason string `json:"reason,omitempty"`
+	// Runs sums up a flow run several times (--repeat); Steps are then
+	// those of the first run that did not pass, or of the first run.
+	Runs  *Runs        `json:"runs,omitempty"`
+	Steps []StepResult `json:"steps"`
+}
+
+// Runs sums up the runs of a flow run several times: how many ended each
+// way, and the spread of their durations.
+type Runs struct {
+	Count   int `json:"count"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Errored int `json:"errored"`
+	Skipped int `json:"skipped"`
+	// First is the run, from 1, whose steps the flow result holds.
+	First int `json:"first"`
+	// The durations of the runs that ran: fastest, percentiles, slowest.
+	Min time.Duration `json:"min_ns"`
+	P50 time.Duration `json:"p50_ns"`
+	P90 time.Duration `json:"p90_ns"`
+	P95 time.Duration `json:"p95_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
 }
 
 // StepResult is the outcome of one step.
@@ -136,6 +161,9 @@ type Body struct {
 	Size int `json:"size,omitempty"`
 	// Truncated is set when Text holds only the first part of the body.
 	Truncated bool `json:"truncated,omitempty"`
+	// Omitted is set when the text was not kept: the step passed, and
+	// passed steps keep only their bodies' sizes unless asked.
+	Omitted bool `json:"omitted,omitempty"`
 
 	// raw is the whole body until the flow ends and it is masked and cut.
 	raw  []byte
@@ -248,4 +276,23 @@ func (r *Result) Flows() int {
 		n += len(s.Flows)
 	}
 	return n
+}
+
+// dropBodies keeps only the sizes of the step's bodies: a passed step's
+// bodies are not worth their memory in a long run.
+func (sr *StepResult) dropBodies() {
+	drop := func(b *Body) {
+		if b.raw != nil {
+			*b = Body{Size: len(b.raw), Omitted: len(b.raw) > 0}
+		}
+	}
+	for i := range sr.Exchanges {
+		x := &sr.Exchanges[i]
+		if x.Request != nil {
+			drop(&x.Request.Body)
+		}
+		if x.Response != nil {
+			drop(&x.Response.Body)
+		}
+	}
 }

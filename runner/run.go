@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"maps"
 	"net/http"
+	"runtime"
 	"slices"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Config is how a run is carried out.
@@ -16,10 +15,13 @@ type Config struct {
 	// Client sends every request; it should not follow redirects nor hold
 	// a cookie jar (each session keeps its own). Required.
 	Client *http.Client
-	// Concurrency bounds the flows run at once; 0 means 4.
+	// Concurrency bounds the flows run at once; 0 means DefaultConcurrency.
 	Concurrency int
 	// Timeout bounds each step that names none; 0 means 30s.
 	Timeout time.Duration
+	// Retries is how many times a step's request is sent again after a
+	// transport error or a retry_on status, at most MaxRetries; 0: never.
+	Retries int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ShowSecrets leaves secrets unmasked in the result.
@@ -29,17 +31,38 @@ type Config struct {
 	SecretKey []byte
 	// Filter, if set, picks the flows to run.
 	Filter func(spec, flow string, tags []string) bool
+	// Shard, if set, runs only that share of the flows picked.
+	Shard Shard
+	// Repeat runs each flow that many times; 0 means once. The runs are
+	// reported as one flow with Runs set, unless ReportEach.
+	Repeat int
+	// ReportEach reports every run of a repeated flow as a flow of its own.
+	ReportEach bool
+	// FailFast begins no flow once one has not passed.
+	FailFast bool
+	// KeepBodies keeps the bodies of passed steps; without it a passed
+	// step's result keeps only their sizes.
+	KeepBodies bool
+	// Observer, if set, hears about the run as it goes.
+	Observer Observer
 }
+
+// DefaultConcurrency is how many flows run at once unless Config says:
+// flows wait on the network far more than they compute, so several per CPU.
+func DefaultConcurrency() int { return min(max(4, 4*runtime.NumCPU()), 32) }
 
 func (c *Config) defaults() {
 	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+		c.Concurrency = DefaultConcurrency()
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Repeat <= 0 {
+		c.Repeat = 1
 	}
 	if len(c.SecretKey) == 0 {
 		c.SecretKey = make([]byte, 16)
@@ -50,33 +73,66 @@ func (c *Config) defaults() {
 // Run runs the plans' flows and returns the result. It returns when every
 // flow has ended; a cancelled ctx skips the steps not yet begun and marks
 // the result interrupted.
+//
+// Flows run concurrently, but the result is ordered by spec and flow,
+// and the Observer hears of them in that order: output never depends on
+// which flow finished first.
 func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 	cfg.defaults()
-	res := &Result{Started: cfg.Now(), Specs: make([]SpecResult, len(plans))}
-	g := new(errgroup.Group)
-	g.SetLimit(cfg.Concurrency)
-	for i, p := range plans {
+	picked := pick(plans, &cfg)
+	// A spec none of whose flows is picked is not reported. Every plan
+	// is still given to pick: a shard is a share of all of them.
+	n := 0
+	for _, in := range picked {
+		if len(in) > 0 {
+			n++
+		}
+	}
+	res := &Result{Started: cfg.Now(), Specs: make([]SpecResult, n), Shard: cfg.Shard.String()}
+	var refs []slotRef
+	var jobs []*job
+	i := -1
+	for pi, p := range plans {
+		if len(picked[pi]) == 0 {
+			continue
+		}
+		i++
 		sr := &res.Specs[i]
 		*sr = SpecResult{File: p.Spec.File, Provider: p.Spec.Provider, BaseURL: maskBaseURL(p.BaseURL, &cfg),
-			BaseURLEnv: p.Spec.BaseURLEnv, Sandbox: p.Sandbox}
+			BaseURLEnv: p.Spec.BaseURLEnv, Sandbox: p.Sandbox, Flows: []FlowResult{}}
 		for _, name := range slices.Sorted(maps.Keys(p.Servers)) {
 			t := p.Servers[name]
 			sr.Servers = append(sr.Servers, ServerResult{Name: name, URL: maskBaseURL(t.URL, &cfg), Sandbox: t.Sandbox})
 		}
-		picked := p.picked(cfg.Filter)
-		for _, in := range picked {
-			sr.Flows = append(sr.Flows, FlowResult{Name: in.name, Row: in.row, Pos: in.pos, Tags: in.fp.flow.Tags})
-		}
-		// The slice is complete: pointers into it stay valid while flows run.
-		for j, in := range picked {
-			fr := &sr.Flows[j]
-			g.Go(func() error {
-				(&flowRun{plan: p, fp: in.fp, row: in.vars, cfg: &cfg, res: fr}).run(ctx)
-				return nil
-			})
+		for _, in := range picked[pi] {
+			each := 1
+			if cfg.ReportEach {
+				each = cfg.Repeat
+			}
+			for k := 1; k <= each; k++ {
+				name := in.name
+				if cfg.ReportEach && cfg.Repeat > 1 {
+					name = runName(in.name, k, cfg.Repeat)
+				}
+				sr.Flows = append(sr.Flows, FlowResult{Name: name, Row: in.row, Pos: in.pos, Tags: in.fp.flow.Tags})
+				slot := len(refs)
+				refs = append(refs, slotRef{spec: i, flow: len(sr.Flows) - 1})
+				runs := []int{k}
+				if !cfg.ReportEach {
+					runs = runs[:0]
+					for r := 1; r <= cfg.Repeat; r++ {
+						runs = append(runs, r)
+					}
+				}
+				for _, r := range runs {
+					jobs = append(jobs, &job{plan: p, in: in, slot: slot, run: r, leases: in.leases,
+						alone: in.fp.flow.Serial, err: in.leaseErr})
+				}
+			}
 		}
 	}
-	_ = g.Wait()
+	// The slices are complete: pointers into them stay valid while flows run.
+	(&execution{cfg: &cfg, res: res, refs: refs, jobs: jobs}).run(ctx)
 	res.Duration = cfg.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
 	return res
@@ -89,6 +145,10 @@ type flowInstance struct {
 	vars      map[string]any
 	name, row string
 	pos       Pos
+	// leases are what the instance holds while it runs; leaseErr says
+	// why they could not be known.
+	leases   []string
+	leaseErr error
 }
 
 func instances(fp *flowPlan) []flowInstance {

@@ -37,11 +37,14 @@ func noRedirects() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// run runs one plan; the result keeps every body, so that tests can see
+// how each was masked (TestPassedStepsKeepNoBodies runs without).
 func run(t testing.TB, p *runner.Plan, cfg runner.Config) *runner.Result {
 	t.Helper()
 	if cfg.Client == nil {
 		cfg.Client = noRedirects()
 	}
+	cfg.KeepBodies = true
 	return runner.Run(context.Background(), []*runner.Plan{p}, cfg)
 }
 

@@ -3,13 +3,19 @@ package runner
 import (
 	"errors"
 	"maps"
-	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	exprcompiler "github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -25,13 +31,24 @@ type scope struct {
 	// elsewhere names the session whose login captured a name this
 	// scope cannot see, for the error that says so.
 	elsewhere map[string]string
+	// confs are shared by every scope of a spec.
+	confs *exprConfs
 }
 
-func newScope() *scope { return &scope{vars: map[string]bool{}} }
+// exprConfs are the expr configurations of a spec's expressions, built
+// once: building one (expr's table of built-ins, the types of the env)
+// costs more than checking an expression. They are indexed by whether
+// the scope sees the response. check declares json and jwt with their
+// signatures, which expressions are held to; run declares them as the
+// variadic functions expr calls without reflection, which programs are
+// compiled against once checked.
+type exprConfs struct{ check, run [2]*conf.Config }
+
+func newScope() *scope { return &scope{vars: map[string]bool{}, confs: &exprConfs{}} }
 
 // with returns a copy of the scope with names added.
 func (s *scope) with(names ...string) *scope {
-	out := &scope{vars: maps.Clone(s.vars), response: s.response, elsewhere: s.elsewhere}
+	out := &scope{vars: maps.Clone(s.vars), response: s.response, elsewhere: s.elsewhere, confs: s.confs}
 	for _, n := range names {
 		out.vars[n] = true
 	}
@@ -74,15 +91,105 @@ const respKey = "__resp"
 // respNames are the response values read through respKey.
 var respNames = map[string]bool{"body": true, "duration": true}
 
-// options returns the expr options that declare the scope's names. Each
-// reference to a variable is rewritten to __vars["name"].
-func (s *scope) options() []expr.Option {
+// config returns the expr configuration of an expression in the scope:
+// the spec's, with the patch that rewrites the scope's variables. It is
+// what expr.Compile builds from expr.Env and expr.Patch options.
+func (s *scope) config(run bool) *conf.Config {
+	if s.confs == nil {
+		s.confs = &exprConfs{}
+	}
+	confs, i := &s.confs.check, 0
+	if run {
+		confs = &s.confs.run
+	}
+	if s.response {
+		i = 1
+	}
+	if confs[i] == nil {
+		c := conf.CreateNew()
+		expr.Env(compileEnv(s.response, run))(c)
+		confs[i] = c
+	}
+	c := *confs[i]
+	c.Visitors = []ast.Visitor{varPatch{vars: s.vars, response: s.response}}
+	return &c
+}
+
+// compile parses, checks and compiles src in the scope, as expr.Compile
+// does with the scope's options.
+func (s *scope) compile(src string) (*vm.Program, error) {
+	tree, c, err := s.parse(src, false)
+	if err != nil {
+		return nil, err
+	}
+	return program(tree, c, true)
+}
+
+// parse parses and checks src in the scope, as a boolean if asBool is
+// set: then what is known not to be boolean is an error. It returns the
+// tree to compile and the configuration to compile it with, which casts
+// nothing: a result only known at run time is the caller's to judge.
+func (s *scope) parse(src string, asBool bool) (*parser.Tree, *conf.Config, error) {
+	c := s.config(false)
+	if asBool {
+		c.Expect, c.ExpectAny = reflect.Bool, true
+	}
+	tree, err := checker.ParseCheck(src, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Expect, c.ExpectAny = reflect.Invalid, false
+	if readsVariadic(tree.Node) {
+		// Checked against the signatures, so the run forms take it too.
+		c = s.config(true)
+		if tree, err = checker.ParseCheck(src, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	return tree, c, nil
+}
+
+// readsVariadic reports whether a tree names json or jwt, whose run forms
+// differ from the forms it was checked against.
+func readsVariadic(n ast.Node) bool {
+	return ast.Find(n, func(n ast.Node) bool {
+		id, ok := n.(*ast.IdentifierNode)
+		return ok && (id.Value == "json" || id.Value == "jwt")
+	}) != nil
+}
+
+// program compiles a checked tree, optimizing it first if optimize is set,
+// as expr.Compile does.
+func program(tree *parser.Tree, c *conf.Config, optimize bool) (*vm.Program, error) {
+	if optimize && c.Optimize {
+		if err := optimizer.Optimize(&tree.Node, c); err != nil {
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				return nil, fe.Bind(tree.Source)
+			}
+			return nil, err
+		}
+	}
+	return exprcompiler.Compile(tree, c)
+}
+
+// compileEnv declares the names every expression may use, with their
+// types: the helpers, the variables and, in assertions, the response. run
+// declares json and jwt as the env holds them at run time; otherwise
+// with the signatures expressions are checked against.
+func compileEnv(withResponse, run bool) map[string]any {
 	env := helpers(time.Now)
 	env[varsKey] = map[string]any{}
-	if s.response {
-		maps.Copy(env, responseEnv(&response{}, uses{}))
+	if withResponse {
+		addResponse(env, &response{}, allUses())
 	}
-	return []expr.Option{expr.Env(env), expr.Patch(varPatch{vars: s.vars, response: s.response})}
+	if !run {
+		env["jwt"] = jwtClaims
+		if withResponse {
+			env["json"] = (&response{}).json
+		}
+	}
+	return env
 }
 
 // varPatch rewrites references to variables, and to the body, into map lookups.
@@ -123,7 +230,7 @@ func (s *scope) names() []string { return slices.Sorted(maps.Keys(s.vars)) }
 func (s *scope) all() []string {
 	env := helpers(time.Now)
 	if s.response {
-		maps.Copy(env, responseEnv(&response{}, uses{}))
+		addResponse(env, &response{}, allUses())
 		delete(env, respKey)
 		env["body"], env["duration"] = nil, nil
 	}
@@ -132,13 +239,29 @@ func (s *scope) all() []string {
 
 // helpers returns the functions every template and assertion may call.
 func helpers(now func() time.Time) map[string]any {
-	return map[string]any{
-		"uuid":      func() string { return uuid.NewString() },
-		"now":       func() time.Time { return now() },
-		"unix":      func() int64 { return now().Unix() },
-		"timestamp": func() string { return now().UTC().Format(time.RFC3339) },
-		"jwt":       jwtClaims,
+	env := make(map[string]any, 5)
+	addHelpers(env, now)
+	return env
+}
+
+// addHelpers adds the helpers to env.
+func addHelpers(env map[string]any, now func() time.Time) {
+	env["uuid"] = uuid.NewString
+	env["now"] = now
+	env["unix"] = func() int64 { return now().Unix() }
+	env["timestamp"] = func() string { return now().UTC().Format(time.RFC3339) }
+	env["jwt"] = jwtAny
+}
+
+// jwtAny is jwtClaims as programs call it: expr calls a func(...any) any
+// without reflection. The checker has held the call to jwtClaims's
+// signature; an error stops the program as jwtClaims's does.
+func jwtAny(args ...any) any {
+	claims, err := jwtClaims(args[0])
+	if err != nil {
+		panic(err)
 	}
+	return claims
 }
 
 // jwtClaims decodes a JWT's claims without checking its signature: a test
@@ -156,48 +279,95 @@ func jwtClaims(token any) (map[string]any, error) {
 	return claims, nil
 }
 
-// responseEnv returns what assertions see of a response. The parsed body
-// and the header map are built only if an assertion uses them.
+// responseEnv returns what assertions see of a response, as addResponse
+// adds it.
 func responseEnv(r *response, use uses) map[string]any {
-	headers := map[string]string{}
+	env := make(map[string]any, responseNames)
+	addResponse(env, r, use)
+	return env
+}
+
+// responseNames is how many names addResponse adds.
+const responseNames = 7
+
+// addResponse adds to env what assertions see of a response. The costly
+// parts (the parsed body, the header map, the body as text) are built
+// only if an expression reads them; the others are never read.
+func addResponse(env map[string]any, r *response, use uses) {
+	var headers map[string]string
 	if use.headers {
+		headers = make(map[string]string, len(r.header))
 		for k, v := range r.header {
 			headers[k] = strings.Join(v, ", ")
 		}
 	}
-	var body any = map[string]any{}
-	if p := r.parsed(); use.body && p != nil {
-		body = p
+	var resp map[string]any
+	if use.body || use.duration {
+		var body any = map[string]any{}
+		if use.body {
+			if p := r.parsed(); p != nil {
+				body = p
+			}
+		}
+		resp = map[string]any{"body": body, "duration": r.duration}
 	}
-	return map[string]any{
-		"status":  r.status,
-		"headers": headers,
-		respKey:   map[string]any{"body": body, "duration": r.duration},
-		"text":    string(r.body),
-		"json":    r.json,
-		"header":  func(name string) string { return http.Header(r.header).Get(name) },
-		"cookie":  r.cookie,
+	text := ""
+	if use.text {
+		text = string(r.body)
 	}
+	env["status"] = r.status
+	env["headers"] = headers
+	env[respKey] = resp
+	env["text"] = text
+	env["json"] = r.jsonAny
+	env["header"] = r.headerValue
+	env["cookie"] = r.cookie
 }
 
-// uses records which costly parts of a response a step's assertions read.
-type uses struct{ body, headers bool }
+// uses records which costly parts of a response expressions read.
+type uses struct{ body, headers, text, duration bool }
 
-// usesOf finds the names body and headers in compiled expressions.
+// allUses reads every part: for a step whose checks cannot be looked into.
+func allUses() uses { return uses{body: true, headers: true, text: true, duration: true} }
+
+func (u uses) or(v uses) uses {
+	return uses{body: u.body || v.body, headers: u.headers || v.headers, text: u.text || v.text, duration: u.duration || v.duration}
+}
+
+// usesOf finds the response names read in compiled expressions. One that
+// reads $env, the whole env, reads every part.
 func usesOf(progs ...*vm.Program) uses {
 	var u uses
 	for _, p := range progs {
-		node := p.Node()
-		ast.Find(node, func(n ast.Node) bool {
+		ast.Find(p.Node(), func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.IdentifierNode:
+				if x.Value == "$env" {
+					u = allUses()
+				}
 				u.body = u.body || x.Value == "body"
 				u.headers = u.headers || x.Value == "headers"
+				u.text = u.text || x.Value == "text"
 			case *ast.MemberNode:
 				u.body = u.body || isResp(x, "body")
+				u.duration = u.duration || isResp(x, "duration")
 			}
 			return false
 		})
+	}
+	return u
+}
+
+// stepUses returns what of a response a step's checks read: its
+// assertions' parts, or every part when it checks a JWT, whose templates
+// may read any.
+func stepUses(sp *stepPlan) uses {
+	if sp.jwt != nil {
+		return allUses()
+	}
+	u := sp.uses
+	for _, a := range sp.asserts {
+		u = u.or(a.uses)
 	}
 	return u
 }

@@ -1,5 +1,10 @@
 package runner
 
+import (
+	"strings"
+	"time"
+)
+
 // Instance is one run of a flow that a plan would make: a plain flow runs
 // once, a data-driven flow once per row.
 type Instance struct {
@@ -15,26 +20,54 @@ type Instance struct {
 	File string `json:"file"`
 	// Pos is where the flow, or its row, is written.
 	Pos Pos `json:"pos"`
+	// Exclusive names the principals the flow holds a lease on.
+	Exclusive []string `json:"exclusive,omitempty"`
 }
 
-// Select returns the flow instances of the plan that filter picks, every
-// one for a nil filter, in the order Run runs and reports them. It sends
-// nothing: it says what Run with the same filter would run.
-func (p *Plan) Select(filter func(spec, flow string, tags []string) bool) []Instance {
+// Select returns the flow instances that Run with cfg would run: those
+// cfg.Filter picks, of cfg.Shard, in the order Run reports them. It sends
+// nothing.
+func Select(plans []*Plan, cfg Config) []Instance {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	var out []Instance
-	for _, in := range p.picked(filter) {
-		tags := in.fp.flow.Tags
-		if tags == nil {
-			tags = []string{} // a JSON list, never null
+	for i, picked := range pick(plans, &cfg) {
+		p := plans[i]
+		for _, in := range picked {
+			tags := in.fp.flow.Tags
+			if tags == nil {
+				tags = []string{} // a JSON list, never null
+			}
+			var excl []string
+			for _, l := range in.leases {
+				if name, ok := strings.CutPrefix(l, principalLease); ok {
+					excl = append(excl, name)
+				}
+			}
+			out = append(out, Instance{Provider: p.Spec.Provider, Name: in.name, Row: in.row, Tags: tags,
+				File: p.Spec.File, Pos: in.pos, Exclusive: excl})
 		}
-		out = append(out, Instance{Provider: p.Spec.Provider, Name: in.name, Row: in.row, Tags: tags,
-			File: p.Spec.File, Pos: in.pos})
 	}
 	return out
 }
 
+// pick returns, for each plan, the flow instances a run with cfg runs,
+// with the leases each holds.
+func pick(plans []*Plan, cfg *Config) [][]flowInstance {
+	out := make([][]flowInstance, len(plans))
+	for i, p := range plans {
+		out[i] = p.picked(cfg.Filter)
+		for j := range out[i] {
+			in := &out[i][j]
+			in.leases, in.leaseErr = p.leaseNames(*in, cfg.Now)
+		}
+	}
+	return shard(out, plans, cfg.Shard)
+}
+
 // picked returns the flow instances filter picks, every one for a nil
-// filter, in the plan's order: what Run runs and Select lists.
+// filter, in the plan's order.
 func (p *Plan) picked(filter func(spec, flow string, tags []string) bool) []flowInstance {
 	var out []flowInstance
 	for _, fp := range p.flows {

@@ -34,7 +34,7 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		sr.Status, sr.Error = Errored, err.Error()
 		return
 	}
-	req, body, resp, ok := f.exchange(ctx, sp, s, env, "", sr)
+	req, body, resp, ok := f.attempts(ctx, sp, s, env, "", sr)
 	if !ok {
 		return
 	}
@@ -43,10 +43,20 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 			return
 		}
 	}
-	before := maps.Clone(s.Creds)
-	cctx, cancel := context.WithTimeout(ctx, f.timeout(sp))
+	var before map[string]any // what the followups compare with
+	if len(sp.followups) > 0 {
+		before = maps.Clone(s.Creds)
+	}
+	cctx, cancel := ctx, context.CancelFunc(func() {})
+	if sp.jwt != nil { // only a jwt check waits on the network: a JWK Set
+		cctx, cancel = context.WithTimeout(ctx, f.timeout(sp))
+	}
 	sr.Status = f.judge(cctx, sp, s, resp, env, sr)
 	cancel()
+	if sr.Status == Passed {
+		// A check judged before the answer, such as a retry's until, counts too.
+		sr.Status = worst(sr.Checks)
+	}
 	if sr.Status == Passed && len(sp.probes) > 0 {
 		sr.Status = f.probe(ctx, sp, s, env, sr)
 	}
@@ -122,7 +132,7 @@ func (f *flowRun) reauth(ctx context.Context, sp *stepPlan, s *session, sr *Step
 	c.Status, c.Actual = Passed, textValue("logged in again and retried once")
 	c.Message = "the call was answered 401; logged in again and retried once"
 	sr.Checks = append(sr.Checks, c)
-	req, body, resp, ok := f.exchange(ctx, sp, s, env, "retry after the re-login", sr)
+	req, body, resp, ok := f.attempts(ctx, sp, s, env, "retry after the re-login", sr)
 	return env, req, body, resp, ok
 }
 
@@ -181,7 +191,7 @@ func (f *flowRun) do(req *http.Request) (*response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp.Body, maxResponse)
+	body, err := readResponse(resp, maxResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -222,9 +232,7 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 		captured[c.Name] = v
 		sr.Captured = append(sr.Captured, c.Name)
 	}
-	for k, v := range responseEnv(resp, sp.uses) {
-		env[k] = v
-	}
+	addResponse(env, resp, stepUses(sp))
 	for k, v := range captured {
 		env[varsKey].(map[string]any)[k] = v
 	}
@@ -280,8 +288,8 @@ func statusCheck(sp *stepPlan, auth flows.Auth, got int) Check {
 	if want == nil {
 		want = sp.send.DefaultStatus(auth)
 	}
-	c := Check{Pos: sp.step.Pos, Kind: CheckStatus, Expr: "status", Status: Failed,
-		Actual: Value{JSON: json.RawMessage(strconv.Itoa(got)), Text: strconv.Itoa(got)}}
+	n := strconv.Itoa(got)
+	c := Check{Pos: sp.step.Pos, Kind: CheckStatus, Expr: "status", Status: Failed, Actual: Value{JSON: json.RawMessage(n), Text: n}}
 	if sp.req.Expect.Status != nil {
 		c.Pos = sp.req.Expect.StatusPos
 	}
@@ -292,23 +300,24 @@ func statusCheck(sp *stepPlan, auth flows.Auth, got int) Check {
 		}
 		return c
 	}
-	var parts []string
-	for _, w := range want {
-		parts = append(parts, strconv.Itoa(w))
+	// As json.Marshal writes the list, and its words, without reflection.
+	js, text := append(make([]byte, 0, 2+4*len(want)), '['), ""
+	for i, w := range want {
+		n := strconv.Itoa(w)
+		if i > 0 {
+			js, text = append(js, ','), text+" or "
+		}
+		js, text = append(js, n...), text+n
 		if got == w {
 			c.Status = Passed
 		}
 	}
-	js, _ := json.Marshal(want)
-	c.Expected = Value{JSON: js, Text: strings.Join(parts, " or ")}
+	c.Expected = Value{JSON: append(js, ']'), Text: text}
 	return c
 }
 
 // textValue is a value that a check describes in words.
-func textValue(s string) Value {
-	js, _ := json.Marshal(s)
-	return Value{JSON: js, Text: s}
-}
+func textValue(s string) Value { return Value{JSON: jsonString(s), Text: s} }
 
 func isFormType(ctype string) bool { return strings.Contains(ctype, "x-www-form-urlencoded") }
 

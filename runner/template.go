@@ -46,7 +46,7 @@ func compileTemplate(s string, sc *scope) (*template, error) {
 		if src == "" {
 			return nil, fmt.Errorf("template %q: empty {{ }}", s)
 		}
-		prog, err := expr.Compile(src, sc.options()...)
+		prog, err := sc.compile(src)
 		if err != nil {
 			return nil, fmt.Errorf("template %q: {{ %s }}: %s", s, src, firstLine(err))
 		}

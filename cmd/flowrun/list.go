@@ -25,11 +25,14 @@ func newListCmd(a *app) *cobra.Command {
 		Use:   "list PATH...",
 		Short: "List the flows a run would run, without sending a request",
 		Long: `list loads and compiles every spec under PATH, as run does, and prints one line per
-flow that run would run with the same --tags, --skip-tags and --flow filters: provider,
-flow name (with its row, for a data-driven flow), tags and place in the spec. It sends
-nothing and starts no sandbox. An invalid spec, or filters that match nothing, exit 2.`,
+flow that run would run with the same --tags, --skip-tags, --flow, --provider and --shard
+options: provider, flow name (with its row, for a data-driven flow), tags, place in the
+spec, and the principals it holds a lease on (exclusive:). It sends nothing and starts no
+sandbox. An invalid spec, or filters that match nothing, exit 2; a shard left with no flow
+lists none and exits 0.`,
 		Example: `  flowrun list specs/
   flowrun list specs/ --tags smoke --skip-tags expiry
+  flowrun list specs/ --shard 2/4     the flows the second of four machines runs
   flowrun list specs/ --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -56,14 +59,17 @@ func (a *app) list(paths []string, f listFlags) error {
 	if err != nil {
 		return err
 	}
-	l := listing{Flows: []runner.Instance{}}
-	for _, p := range plans {
-		if picked := p.Select(f.filter.filter); len(picked) > 0 {
-			l.Specs++
-			l.Flows = append(l.Flows, picked...)
-		}
+	shard, err := f.filter.selection(plans, a.getenv)
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
-	if len(l.Flows) == 0 {
+	l := listing{Flows: runner.Select(plans, runner.Config{Filter: f.filter.filter, Shard: shard})}
+	specs := map[string]bool{}
+	for _, in := range l.Flows {
+		specs[in.File] = true
+	}
+	l.Specs = len(specs)
+	if len(l.Flows) == 0 && shard.N <= 1 {
 		return &exitError{code: exitUsage, err: errNoMatch}
 	}
 	if f.json {
@@ -85,7 +91,11 @@ func writeListing(w io.Writer, l listing) error {
 		if tags == "" {
 			tags = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d\n", in.Provider, in.Name, tags, in.Pos.File, in.Pos.Line)
+		excl := ""
+		if len(in.Exclusive) > 0 {
+			excl = "\texclusive: " + strings.Join(in.Exclusive, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d%s\n", in.Provider, in.Name, tags, in.Pos.File, in.Pos.Line, excl)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -66,6 +67,24 @@ demo  users [bob]    smoke,slow  SPEC:11
 		{"--flow repeated", []string{"--flow", "a", "--flow", "users [bob]"}, `demo  users [bob]  smoke,slow  SPEC:11
 demo  a            -           SPEC:15
 2 flows in 1 spec would run
+`},
+		{"--flow as a regular expression", []string{"--flow", "^(health|b)$", "--flow", `\[al`}, `demo  health         smoke       SPEC:4
+demo  users [alice]  smoke,slow  SPEC:10
+demo  b              -           SPEC:17
+3 flows in 1 spec would run
+`},
+		{"--provider", []string{"--provider", "nosuch,demo", "--flow", "health"}, `demo  health  smoke  SPEC:4
+1 flow in 1 spec would run
+`},
+		{"--shard 1/2", []string{"--shard", "1/2"}, `demo  health  smoke  SPEC:4
+demo  a, b    -      SPEC:13
+demo  b       -      SPEC:17
+3 flows in 1 spec would run
+`},
+		{"--shard 2/2", []string{"--shard", "2/2"}, `demo  users [alice]  smoke,slow  SPEC:10
+demo  users [bob]    smoke,slow  SPEC:11
+demo  a              -           SPEC:15
+3 flows in 1 spec would run
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,5 +218,63 @@ func TestRunFlowNameWithComma(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "1 flow: 1 passed") || !strings.Contains(stdout, "a, b") {
 		t.Errorf("got:\n%s\nwant the one flow \"a, b\" run", stdout)
+	}
+}
+
+func TestListShowsLeasesAndShardsKeepThemTogether(t *testing.T) {
+	spec := writeSpec(t, `provider: demo
+base_url: http://127.0.0.1:1
+vars: {who: alice}
+flows:
+  - {name: one, exclusive: ["{{who}}"], steps: [{request: {path: /}}]}
+  - {name: two, steps: [{request: {path: /}}]}
+  - {name: three, exclusive: [alice, bob], steps: [{request: {path: /}}]}
+  - {name: four, steps: [{request: {path: /}}]}
+  - {name: five, exclusive: [bob], steps: [{request: {path: /}}]}
+`)
+	_, all, _ := cli(t, context.Background(), nil, "list", spec)
+	if !regexp.MustCompile(`(?m)^demo  one .*exclusive: alice$`).MatchString(all) || !strings.Contains(all, "exclusive: alice,bob\n") {
+		t.Errorf("got:\n%s\nwant the leases listed", all)
+	}
+	together := 0
+	for k := 1; k <= 3; k++ {
+		_, out, _ := cli(t, context.Background(), nil, "list", "--shard", fmt.Sprintf("%d/3", k), spec)
+		n := strings.Count(out, "exclusive:")
+		if n != 0 && n != 3 {
+			t.Errorf("shard %d/3: got %d of the 3 flows that share leases, want all or none:\n%s", k, n, out)
+		}
+		together += n
+	}
+	if together != 3 {
+		t.Errorf("got %d flows with leases over the shards, want 3", together)
+	}
+}
+
+func TestSelectionFlagErrors(t *testing.T) {
+	spec := writeSpec(t, listSpec)
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--flow", "users [carol"}, nil, `--flow "users [carol" names no flow, and is not a regular expression: missing closing ]`},
+		{[]string{"--shard", "3/2"}, nil, "--shard 3/2: K must be from 1 to 2"},
+		{[]string{"--shard", "x"}, nil, "--shard x: want K/N"},
+		{[]string{"--shard", "4"}, nil, "neither is set; write K/N"},
+		{[]string{"--shard", "4"}, map[string]string{"JOB_COMPLETION_INDEX": "4"}, "--shard 4: K must be from 1 to 4"},
+		{[]string{"--flow", "nosuch"}, nil, "no flow matches"},
+	} {
+		code, _, stderr := cli(t, context.Background(), tc.env, append([]string{"list", spec}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: got exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	// The machine's index from the CI engine: Kubernetes counts from 0, GitLab from 1.
+	for _, env := range []map[string]string{{"JOB_COMPLETION_INDEX": "1"}, {"CI_NODE_INDEX": "2"}} {
+		_, got, _ := cli(t, context.Background(), env, "list", "--shard", "2", spec)
+		_, want, _ := cli(t, context.Background(), nil, "list", "--shard", "2/2", spec)
+		if got != want {
+			t.Errorf("%v: got\n%s\nwant shard 2/2:\n%s", env, got, want)
+		}
 	}
 }

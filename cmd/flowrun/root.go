@@ -94,5 +94,6 @@ Exit codes: 0 all flows passed, 1 a check failed, 2 invalid spec or usage, 130 i
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(run, newValidateCmd(a), newSandboxCmd(a), newInitCmd(a), newListCmd(a), newVersionCmd(a), newSchemaCmd(a))
+	root.AddCommand(newMergeCmd(a))
 	return root
 }

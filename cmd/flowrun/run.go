@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +18,12 @@ import (
 type runFlags struct {
 	concurrency int
 	timeout     time.Duration
+	runTimeout  time.Duration
+	failFast    bool
+	repeat      int
+	reportEach  bool
+	keepBodies  bool
+	noProgress  bool
 	filter      filterFlags
 	spec        specFlags
 	watch       bool
@@ -38,6 +43,9 @@ func newRunCmd(a *app) *cobra.Command {
 		Example: `  flowrun specs/                       every spec, against the embedded sandboxes
   OPENLOYALTY_BASE_URL=https://api.example.com flowrun specs/openloyalty.yaml
   flowrun specs/ --tags smoke --skip-tags slow
+  flowrun specs/ --flow 'refresh|logout' --provider mic --fail-fast
+  flowrun specs/ --shard 2/4 --report-junit junit-2.json   one machine's share of four
+  flowrun specs/ --flow 'member login' --repeat 100 -c 8   a soak run, with latency percentiles
   flowrun specs/ --report-junit junit.xml --report-html report.html
   flowrun specs/ --watch                run again whenever a spec changes; Ctrl-C stops`,
 		Args: cobra.MinimumNArgs(1),
@@ -46,8 +54,14 @@ func newRunCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVarP(&f.concurrency, "concurrency", "c", 4, "flows run at once")
+	fl.IntVarP(&f.concurrency, "concurrency", "c", runner.DefaultConcurrency(), "flows run at once (flows with a common exclusive: lease never overlap)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "time limit of each step that sets none")
+	fl.DurationVar(&f.runTimeout, "run-timeout", 0, "time limit of the whole run: flows still running then are stopped, the rest not run, and the reports written (exit 1); 0 for none")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "begin no flow once one has not passed; the rest are reported as not run")
+	fl.IntVar(&f.repeat, "repeat", 1, "run each flow `N` times (a soak run), reported as one flow with N runs: counts, failures, latency percentiles")
+	fl.BoolVar(&f.reportEach, "report-each", false, "with --repeat, report every run as a flow of its own")
+	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep the bodies of passed steps in the reports (-v keeps them too); by default only failed steps keep theirs")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "no live progress line (it shows only on a terminal, and never under CI)")
 	f.filter.flags(cmd, "run")
 	f.spec.flags(cmd)
 	fl.BoolVar(&f.watch, "watch", false, "run, then run again the specs whose files change, until Ctrl-C")
@@ -65,6 +79,12 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 	if err := f.files.check(); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
+	if f.repeat < 1 {
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: --repeat %d: want 1 or more", f.repeat)}
+	}
+	if f.concurrency < 1 {
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: --concurrency %d: want 1 or more", f.concurrency)}
+	}
 	if err := a.useSpecFlags(f.spec, false); err != nil {
 		return err
 	}
@@ -75,7 +95,7 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 }
 
 // errNoMatch says that the filters left no flow to run.
-var errNoMatch = errors.New("flowrun: no flow matches the --tags, --skip-tags and --flow filters")
+var errNoMatch = errors.New("flowrun: no flow matches the --tags, --skip-tags, --flow and --provider filters")
 
 // runPaths runs the specs under paths once and writes the reports; the
 // error carries the exit code.
@@ -84,32 +104,52 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	// Filter before any sandbox starts: a spec none of whose flows is
-	// picked starts nothing and is not reported.
-	plans = selectPlans(plans, f.filter.filter)
-	stop, err := startSandboxes(plans)
+	shard, err := f.filter.selection(plans, a.getenv)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
-	defer stop()
-	client := &http.Client{
-		// A test must see a redirect as it is, not where it leads.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{MaxIdleConnsPerHost: f.concurrency * 2, ForceAttemptHTTP2: true},
-	}
-	// --watch runs again and again: no run keeps connections open after it.
-	defer client.CloseIdleConnections()
-	res := runner.Run(ctx, plans, runner.Config{
-		Client:      client,
+	cfg := runner.Config{
 		Concurrency: f.concurrency,
 		Timeout:     f.timeout,
 		ShowSecrets: f.showSecrets,
 		Filter:      f.filter.filter,
-	})
+		Shard:       shard,
+		Repeat:      f.repeat,
+		ReportEach:  f.reportEach,
+		FailFast:    f.failFast,
+		KeepBodies:  f.keepBodies || f.verbose,
+	}
+	// Select before any sandbox starts: a spec none of whose flows is
+	// picked starts nothing (and Run does not report it).
+	picked := selectPlans(plans, cfg)
+	if len(picked) == 0 && shard.N <= 1 {
+		return &exitError{code: exitUsage, err: errNoMatch}
+	}
+	stop, err := startSandboxes(picked)
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
+	}
+	defer stop()
+	cfg.Client = newClient(f.concurrency)
+	// --watch runs again and again: no run keeps connections open after it.
+	defer cfg.Client.CloseIdleConnections()
 	opts := a.reportOptions(f)
+	term := reports.NewTerminal(a.stdout, opts)
+	cfg.Observer = a.observer(term, f)
+	if f.runTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, f.runTimeout, errRunTimeout)
+		defer cancel()
+	}
+	res := runner.Run(ctx, plans, cfg)
+	timedOut := context.Cause(ctx) == errRunTimeout
+	if timedOut {
+		// Not an interruption: the run ended as it was told to.
+		res.Interrupted = false
+	}
 	// Files first: they are what CI keeps, and are written whatever the outcome.
 	ferr := f.files.write(res, opts)
-	if err := reports.Terminal(a.stdout, res, opts); err != nil {
+	if err := term.End(res); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: writing the report: %w", err)}
 	}
 	if v, _ := a.getenv("GITHUB_ACTIONS"); v == "true" {
@@ -120,8 +160,13 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 	switch {
 	case ferr != nil:
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", ferr)}
+	case timedOut:
+		return &exitError{code: exitFailed, err: fmt.Errorf("flowrun: the run reached its time limit (--run-timeout %s)", f.runTimeout)}
 	case res.Interrupted:
 		return &exitError{code: exitInterrupted}
+	case res.Flows() == 0 && shard.N > 1:
+		// A shard may be left with nothing when there are more machines than flows.
+		return nil
 	case res.Flows() == 0:
 		return &exitError{code: exitUsage, err: errNoMatch}
 	case res.Status() != runner.Passed:
@@ -130,11 +175,33 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 	return nil
 }
 
-// selectPlans returns the plans of which filter picks at least one flow.
-func selectPlans(plans []*runner.Plan, filter func(spec, flow string, tags []string) bool) []*runner.Plan {
+// errRunTimeout is why a run's context ends at --run-timeout.
+var errRunTimeout = errors.New("the run reached its time limit")
+
+// newClient returns the client of a run: one pooled keep-alive transport,
+// with idle connections enough for every flow at once, that honours
+// HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
+func newClient(concurrency int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(100, 4*concurrency)
+	t.MaxIdleConnsPerHost = 2 * concurrency
+	t.ForceAttemptHTTP2 = true
+	return &http.Client{
+		// A test must see a redirect as it is, not where it leads.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     t,
+	}
+}
+
+// selectPlans returns the plans of which cfg picks at least one flow.
+func selectPlans(plans []*runner.Plan, cfg runner.Config) []*runner.Plan {
+	files := map[string]bool{}
+	for _, in := range runner.Select(plans, cfg) {
+		files[in.File] = true
+	}
 	var out []*runner.Plan
 	for _, p := range plans {
-		if len(p.Select(filter)) > 0 {
+		if files[p.Spec.File] {
 			out = append(out, p)
 		}
 	}
@@ -164,37 +231,5 @@ func (a *app) color(noColor bool) bool {
 	if v, ok := a.getenv("NO_COLOR"); ok && v != "" {
 		return false
 	}
-	f, ok := a.stdout.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// filterFlags are the flags that pick flows, shared by run and list so
-// that list shows exactly what run would run.
-type filterFlags struct {
-	tags, skipTags, flows []string
-}
-
-// flags registers the filter flags on cmd; verb says what the command does
-// with the flows picked.
-func (f *filterFlags) flags(cmd *cobra.Command, verb string) {
-	fl := cmd.Flags()
-	fl.StringSliceVar(&f.tags, "tags", nil, verb+" only flows with one of these tags (comma-separated)")
-	fl.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip flows with one of these tags (comma-separated)")
-	// An array, not a slice: a flow's name may hold a comma.
-	fl.StringArrayVar(&f.flows, "flow", nil, verb+" only the flow with this `NAME` (repeatable; a data-driven flow's row as \"NAME [ROW]\")")
-}
-
-// filter picks the flows the flags ask for; it is a runner.Config.Filter.
-func (f filterFlags) filter(_, flow string, tags []string) bool {
-	if len(f.flows) > 0 && !slices.Contains(f.flows, flow) {
-		return false
-	}
-	if len(f.tags) > 0 && !slices.ContainsFunc(tags, func(t string) bool { return slices.Contains(f.tags, t) }) {
-		return false
-	}
-	return !slices.ContainsFunc(tags, func(t string) bool { return slices.Contains(f.skipTags, t) })
+	return isTerminal(a.stdout)
 }
