@@ -24,6 +24,7 @@ type runFlags struct {
 	reportEach  bool
 	keepBodies  bool
 	noProgress  bool
+	retry       retryFlags
 	filter      filterFlags
 	spec        specFlags
 	watch       bool
@@ -64,6 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no live progress line (it shows only on a terminal, and never under CI)")
 	f.filter.flags(cmd, "run")
 	f.spec.flags(cmd)
+	f.retry.flags(cmd)
 	fl.BoolVar(&f.watch, "watch", false, "run, then run again the specs whose files change, until Ctrl-C")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show passwords, tokens and keys in the output and reports instead of masking them")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show every step with its request and response")
@@ -119,6 +121,7 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 		FailFast:    f.failFast,
 		KeepBodies:  f.keepBodies || f.verbose,
 	}
+	f.retry.apply(&cfg)
 	// Select before any sandbox starts: a spec none of whose flows is
 	// picked starts nothing (and Run does not report it).
 	picked := selectPlans(plans, cfg)

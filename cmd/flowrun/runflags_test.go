@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
@@ -83,4 +85,38 @@ func TestRunFlags(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestRetriesFromTheCommandLine(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		n++
+		busy := n <= 2
+		mu.Unlock()
+		if busy {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	spec := writeSpec(t, "provider: demo\nbase_url: ${URL}\nretry_on: [503]\nflows:\n  - name: busy\n    steps: [{request: {path: /}}]\n")
+	ctrf := filepath.Join(t.TempDir(), "ctrf.json")
+	code, out, stderr := cli(t, context.Background(), map[string]string{"URL": srv.URL}, spec, "--retries", "3", "-v", "--report-ctrf", ctrf)
+	if code != exitPassed {
+		t.Fatalf("got exit %d, want 0\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{"attempt 1 of 4: 503", "attempt 2 of 4: 503", "attempt 3 of 4"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got:\n%s\nwant %q", out, want)
+		}
+	}
+	b, _ := os.ReadFile(ctrf)
+	if !strings.Contains(string(b), `"retries": 2`) {
+		t.Errorf("the CTRF report should count 2 retries:\n%s", b)
+	}
+	if code, _, _ := cli(t, context.Background(), map[string]string{"URL": srv.URL}, spec, "--retries", "11"); code != exitUsage {
+		t.Errorf("--retries 11: got exit %d, want 2", code)
+	}
 }
