@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -23,7 +24,7 @@ type execution struct {
 const failFastReason = "an earlier flow did not pass (--fail-fast)"
 
 func (e *execution) run(ctx context.Context) {
-	e.del = newDelivery(e.cfg.Observer, e.res, e.refs)
+	e.del = newDelivery(e.cfg.Observer, e.res, e.refs, e.cfg.Summarize)
 	if e.cfg.Repeat > 1 && !e.cfg.ReportEach {
 		e.tallies = make([]*tally, len(e.refs))
 		for i := range e.tallies {
@@ -87,4 +88,21 @@ func (e *execution) complete(j *job, fr *FlowResult) {
 		*e.slot(j.slot) = t.result()
 	}
 	e.del.complete(j.slot)
+}
+
+// summarize drops what a passed flow holds beyond its line: the
+// exchanges, captures and checks of its steps, but for the checks that
+// say a step logged in again or sent its request again.
+func summarize(f *FlowResult) {
+	if f.Status != Passed {
+		return
+	}
+	for i := range f.Steps {
+		st := &f.Steps[i]
+		st.Exchanges, st.Captured = nil, nil
+		st.Checks = slices.DeleteFunc(st.Checks, func(c Check) bool { return c.Kind != CheckReauth && c.Kind != CheckRetry })
+		if len(st.Checks) == 0 {
+			st.Checks = nil
+		}
+	}
 }

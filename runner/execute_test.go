@@ -187,3 +187,30 @@ func TestObserverHearsFlowsInReportOrder(t *testing.T) {
 		t.Errorf("got begin %d, started %d, ended %d; want 8 flows of 2 runs each", o.begun, o.started, o.ended)
 	}
 }
+
+func TestSummarizeKeepsOnlyThePassedFlowsLines(t *testing.T) {
+	srv := slowServer(t)
+	p := plan(t, srv.URL, `provider: sum
+base_url: http://unused
+flows:
+  - {name: passes, steps: [{request: {path: /ok}}, {request: {path: /ok, expect: {assert: ['json("path") == "/ok"']}}}]}
+  - {name: fails, steps: [{request: {path: /ok}}, {request: {path: /fail}}]}
+`)
+	o := &order{}
+	res := runner.Run(context.Background(), []*runner.Plan{p}, runner.Config{Client: noRedirects(), Summarize: true, Observer: o})
+	passed, failed := res.Specs[0].Flows[0], res.Specs[0].Flows[1]
+	if len(passed.Steps) != 2 || passed.Steps[1].Status != runner.Passed || passed.Steps[1].Pos.Line == 0 {
+		t.Fatalf("got steps %+v, want each step's name, place and outcome kept", passed.Steps)
+	}
+	for _, st := range passed.Steps {
+		if st.Exchanges != nil || st.Checks != nil {
+			t.Errorf("a passed flow's step kept %d exchanges and %d checks, want none", len(st.Exchanges), len(st.Checks))
+		}
+	}
+	if len(failed.Steps[0].Exchanges) != 1 || len(failed.Steps[1].Checks) == 0 {
+		t.Errorf("a failed flow must keep everything, passed steps included")
+	}
+	if len(o.flows) != 2 {
+		t.Errorf("the observer heard %d flows, want 2", len(o.flows))
+	}
+}

@@ -33,13 +33,15 @@ type delivery struct {
 	refs []slotRef
 	done []bool
 	next int
+	// summarize drops the details of each passed flow once delivered.
+	summarize bool
 }
 
 // slotRef is where a slot's flow is in the result.
 type slotRef struct{ spec, flow int }
 
-func newDelivery(obs Observer, res *Result, refs []slotRef) *delivery {
-	d := &delivery{obs: obs, res: res, refs: refs, done: make([]bool, len(refs))}
+func newDelivery(obs Observer, res *Result, refs []slotRef, summarize bool) *delivery {
+	d := &delivery{obs: obs, res: res, refs: refs, done: make([]bool, len(refs)), summarize: summarize}
 	d.tr, _ = obs.(Tracker)
 	if obs != nil {
 		obs.Begin(res)
@@ -70,10 +72,13 @@ func (d *delivery) complete(slot int) {
 	defer d.mu.Unlock()
 	d.done[slot] = true
 	for d.next < len(d.done) && d.done[d.next] {
+		r := d.refs[d.next]
+		s := &d.res.Specs[r.spec]
 		if d.obs != nil {
-			r := d.refs[d.next]
-			s := &d.res.Specs[r.spec]
 			d.obs.Flow(s, &s.Flows[r.flow])
+		}
+		if d.summarize {
+			summarize(&s.Flows[r.flow])
 		}
 		d.next++
 	}

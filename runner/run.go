@@ -43,6 +43,12 @@ type Config struct {
 	// KeepBodies keeps the bodies of passed steps; without it a passed
 	// step's result keeps only their sizes.
 	KeepBodies bool
+	// Summarize makes a passed flow keep, once the Observer has had it,
+	// only what its line and a summary need: its steps' names, places,
+	// outcomes and times, and their reauth and retry checks. Memory then
+	// stays flat however many flows pass; set it when no report prints
+	// the exchanges of passed steps.
+	Summarize bool
 	// Observer, if set, hears about the run as it goes.
 	Observer Observer
 }

@@ -120,6 +120,10 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 		ReportEach:  f.reportEach,
 		FailFast:    f.failFast,
 		KeepBodies:  f.keepBodies || f.verbose,
+		// The terminal, CTRF and GitHub reports print no exchange of a
+		// passed step: without JUnit, JSON or HTML, a passed flow keeps
+		// only its line, and memory stays flat however long the run.
+		Summarize: !f.keepBodies && !f.verbose && f.files.junit == "" && f.files.json == "" && f.files.html == "",
 	}
 	f.retry.apply(&cfg)
 	// Select before any sandbox starts: a spec none of whose flows is
