@@ -200,11 +200,7 @@ func TestMergeOrder(t *testing.T) {
 				for i, p := range tc.parts {
 					rs = append(rs, rp.report(t, fmt.Sprintf("part-%d", i+1), partOf(p...)))
 				}
-				var got []string
-				for _, s := range readMerged(t, rp.name, merge(t, rs)) {
-					got = append(got, s)
-				}
-				if !slices.Equal(got, tc.want) {
+				if got := readMerged(t, rp.name, merge(t, rs)); !slices.Equal(got, tc.want) {
 					t.Errorf("%s: got %q, want %q", rp.name, got, tc.want)
 				}
 			}

@@ -30,9 +30,9 @@ The format is found from the content: JUnit XML (--report-junit), CTRF (--report
 or flowrun's JSON result (--report-json). Every REPORT must be of one format, and the
 merged report is of that format, written to FILE or, without -o, to stdout. A spec whose
 flows ran on several shards is one spec again; a flow found in two reports is an error,
-since shards never share a flow. The merged JUnit and CTRF keep the first report's
-tool, host and base URLs; a JUnit suite's time is as exact as the seconds of its
-shards' timestamps.
+since shards never share a flow. The merged report keeps the first report's tool
+version, host name and base URLs (each shard's sandbox has a port of its own); a JUnit
+suite's time is as exact as the seconds of its shards' timestamps. See docs/ci.md.
 
 merge exits 0 when it wrote the report, whatever the flows' outcome (each shard's exit
 code says that), and 2, writing nothing, when a REPORT is missing, not a regular file,
