@@ -90,7 +90,25 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(i, 1)-1]
 }
 
-// runName names one run of a flow reported run by run (--report-each).
-func runName(name string, run, of int) string {
-	return fmt.Sprintf("%s (run %d/%d)", name, run, of)
+// slot is one flow of the result, and the runs that make it.
+type slot struct {
+	name string
+	runs []int
+}
+
+// slotsOf returns the flows of the result that an instance makes: one
+// with every run, or with --report-each one per run, named for it.
+func slotsOf(in flowInstance, cfg *Config) []slot {
+	if !cfg.ReportEach || cfg.Repeat == 1 {
+		runs := make([]int, cfg.Repeat)
+		for r := range runs {
+			runs[r] = r + 1
+		}
+		return []slot{{name: in.name, runs: runs}}
+	}
+	out := make([]slot, cfg.Repeat)
+	for r := range out {
+		out[r] = slot{name: fmt.Sprintf("%s (run %d/%d)", in.name, r+1, cfg.Repeat), runs: []int{r + 1}}
+	}
+	return out
 }

@@ -111,27 +111,11 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 			sr.Servers = append(sr.Servers, ServerResult{Name: name, URL: maskBaseURL(t.URL, &cfg), Sandbox: t.Sandbox})
 		}
 		for _, in := range picked[pi] {
-			each := 1
-			if cfg.ReportEach {
-				each = cfg.Repeat
-			}
-			for k := 1; k <= each; k++ {
-				name := in.name
-				if cfg.ReportEach && cfg.Repeat > 1 {
-					name = runName(in.name, k, cfg.Repeat)
-				}
-				sr.Flows = append(sr.Flows, FlowResult{Name: name, Row: in.row, Pos: in.pos, Tags: in.fp.flow.Tags})
-				slot := len(refs)
+			for _, sl := range slotsOf(in, &cfg) {
+				sr.Flows = append(sr.Flows, FlowResult{Name: sl.name, Row: in.row, Pos: in.pos, Tags: in.fp.flow.Tags})
 				refs = append(refs, slotRef{spec: i, flow: len(sr.Flows) - 1})
-				runs := []int{k}
-				if !cfg.ReportEach {
-					runs = runs[:0]
-					for r := 1; r <= cfg.Repeat; r++ {
-						runs = append(runs, r)
-					}
-				}
-				for _, r := range runs {
-					jobs = append(jobs, &job{plan: p, in: in, slot: slot, run: r, leases: in.leases,
+				for _, r := range sl.runs {
+					jobs = append(jobs, &job{plan: p, in: in, slot: len(refs) - 1, run: r, leases: in.leases,
 						alone: in.fp.flow.Serial, err: in.leaseErr})
 				}
 			}
