@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,14 +17,15 @@ import (
 	"github.com/flowrun/flowrun/flows"
 )
 
-// assertion is a compiled `assert` expression. For a comparison, left and
-// right are compiled too, so a failure can show the operands' values.
+// assertion is a compiled `assert` expression. For a comparison, its
+// operands are compiled too, as one program giving both, so a failure
+// can show their values.
 type assertion struct {
-	src         string
-	pos         flows.Pos
-	prog        *vm.Program
-	left, right *vm.Program
-	op          string
+	src      string
+	pos      flows.Pos
+	prog     *vm.Program
+	operands *vm.Program
+	op       string
 	// uses is what of the response the expression reads.
 	uses uses
 }
@@ -31,10 +33,30 @@ type assertion struct {
 var comparisons = map[string]bool{"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
 	"in": true, "not in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true}
 
-// compileAssertion compiles src as a boolean expression in scope sc: it is
+// compileAssertion compiles src as a boolean expression in scope sc, or
+// returns the assertion it compiled to in another step where its names
+// mean the same.
+func compileAssertion(src string, sc *scope) (*assertion, error) {
+	key, confs := sc.key("assert", src), sc.shared()
+	if a, ok := confs.assertions[key]; ok {
+		cp := *a // the caller sets its place
+		return &cp, nil
+	}
+	a, err := buildAssertion(src, sc)
+	if err == nil {
+		if confs.assertions == nil {
+			confs.assertions = map[string]*assertion{}
+		}
+		cp := *a
+		confs.assertions[key] = &cp
+	}
+	return a, err
+}
+
+// buildAssertion compiles src as a boolean expression in scope sc: it is
 // parsed and checked once, and its program and its operands' are compiled
 // from that one tree.
-func compileAssertion(src string, sc *scope) (*assertion, error) {
+func buildAssertion(src string, sc *scope) (*assertion, error) {
 	// Checked as a boolean, it rejects what is known not to be boolean
 	// now; what is only known at run time (json(), variables) is checked
 	// by check, so the program itself casts nothing to bool.
@@ -47,10 +69,10 @@ func compileAssertion(src string, sc *scope) (*assertion, error) {
 	// fold them into forms a reader would not recognise; they run only to
 	// explain a failure, so they are left unoptimized.
 	if b, ok := tree.Node.(*ast.BinaryNode); ok && comparisons[b.Operator] {
-		left, err1 := program(&parser.Tree{Node: b.Left, Source: tree.Source}, c, false)
-		right, err2 := program(&parser.Tree{Node: b.Right, Source: tree.Source}, c, false)
-		if err1 == nil && err2 == nil {
-			a.left, a.right, a.op = left, right, b.Operator
+		pair := &ast.ArrayNode{Nodes: []ast.Node{b.Left, b.Right}}
+		pair.SetType(reflect.TypeOf([]any{}))
+		if operands, err := program(&parser.Tree{Node: pair, Source: tree.Source}, c, false); err == nil {
+			a.operands, a.op = operands, b.Operator
 		}
 	}
 	if a.prog, err = program(tree, c, true); err != nil {
@@ -82,11 +104,10 @@ func (a *assertion) check(env map[string]any) Check {
 		return c
 	}
 	c.Status = Failed
-	if a.left != nil {
-		l, err1 := expr.Run(a.left, env)
-		r, err2 := expr.Run(a.right, env)
-		if err1 == nil && err2 == nil {
-			c.explain, c.operands = "%s "+a.op+" %s is false", []string{show(l), show(r)}
+	if a.operands != nil {
+		if lr, err := expr.Run(a.operands, env); err == nil {
+			lr := lr.([]any)
+			c.explain, c.operands = "%s "+a.op+" %s is false", []string{show(lr[0]), show(lr[1])}
 		}
 	}
 	return c

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -202,7 +203,7 @@ func rawFlow(ctx context.Context, c *http.Client, base string) error {
 func rawCall(ctx context.Context, c *http.Client, method, url, token string, body []byte, want int, out any) error {
 	var rd io.Reader
 	if body != nil {
-		rd = strings.NewReader(string(body))
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
@@ -294,7 +295,7 @@ func BenchmarkVsRaw(b *testing.B) {
 	})
 	b.Run("parallel-4", func(b *testing.B) {
 		// Both sides keep four connections: the client of each side is its own.
-		plans := map[int]*runner.Plan{}
+		plans := map[int]*runner.Plan{64: benchPlan(b, srv.URL, 64)} // and the last batch's
 		cfg := runner.Config{Client: pooled(4), Concurrency: 4}
 		c := pooled(4)
 		side(b, 64, func(n int) {

@@ -43,7 +43,12 @@ func (f *flowRun) render(ctx context.Context, sp *stepPlan, s *session, env map[
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, nil, fmt.Errorf("%q is not an absolute URL; check base_url and the step's path", raw)
 	}
-	q := u.Query()
+	// Parsed and encoded again only if the request has a query.
+	var q url.Values
+	hasQuery := u.RawQuery != "" || len(sp.query) > 0 || len(f.plan.authQuery) > 0
+	if hasQuery {
+		q = u.Query()
+	}
 	if err := renderInto(sp.query, env, q); err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +62,9 @@ func (f *flowRun) render(ctx context.Context, sp *stepPlan, s *session, env map[
 	if err := renderInto(sp.headers, env, h); err != nil {
 		return nil, nil, err
 	}
-	u.RawQuery = q.Encode()
+	if hasQuery {
+		u.RawQuery = q.Encode()
+	}
 	body, ctype, err := renderBody(sp, env)
 	if err != nil {
 		return nil, nil, err
@@ -65,11 +72,14 @@ func (f *flowRun) render(ctx context.Context, sp *stepPlan, s *session, env map[
 	if ctype != "" && h.Get("Content-Type") == "" {
 		h.Set("Content-Type", ctype)
 	}
-	req, err := http.NewRequestWithContext(ctx, sp.req.Method, u.String(), bytes.NewReader(body))
+	// The URL is the one parsed above, not parsed again from its text:
+	// as NewRequest does, an empty port is dropped from the host.
+	req, err := http.NewRequestWithContext(ctx, sp.req.Method, "", bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header = h
+	u.Host = strings.TrimSuffix(u.Host, ":")
+	req.URL, req.Host, req.Header = u, u.Host, h
 	return req, body, nil
 }
 

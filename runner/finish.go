@@ -26,7 +26,7 @@ func (f *flowRun) finish(sr *StepResult) {
 		x := &sr.Exchanges[i]
 		x.Error = r.mask(x.Error)
 		if q := x.Request; q != nil {
-			q.URL = r.maskURL(q.URL)
+			q.URL = r.maskSentURL(q.URL)
 			r.maskHeaders(q.Headers)
 			q.Body = r.body(q.Body)
 		}

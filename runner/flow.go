@@ -62,7 +62,7 @@ func (f *flowRun) env(s *session) map[string]any {
 	if s != nil {
 		maps.Copy(vars, s.Creds)
 	}
-	env := make(map[string]any, 6+responseNames)
+	env := make(map[string]any, 6+responseNames) // five helpers, the variables, the response
 	addHelpers(env, f.cfg.Now)
 	env[varsKey] = vars
 	return env
@@ -147,12 +147,13 @@ func (f *flowRun) notRun(reason string) {
 
 // setVars evaluates the spec's variables in order.
 func (f *flowRun) setVars() error {
+	env := f.env(nil) // each value sees those before it
 	for _, v := range f.plan.vars {
-		val, err := v.tpl.value(f.env(nil))
+		val, err := v.tpl.value(env)
 		if err != nil {
 			return fmt.Errorf("vars: %s: %v", v.name, err)
 		}
-		f.vars[v.name] = val
+		f.setVar(env, v.name, val)
 		if slices.Contains(f.plan.Spec.Secrets, v.name) {
 			f.red.learnAny(v.name, val)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -69,10 +70,21 @@ func (r *redactor) credentialKey(k string) bool {
 // learnKeyed registers a value found under a credential key, unless it
 // is a common word such as "bearer".
 func (r *redactor) learnKeyed(key, v string) {
-	if slices.Contains(commonWords, strings.ToLower(strings.TrimSpace(v))) {
+	if _, known := r.whole[v]; known || commonWord(strings.TrimSpace(v)) {
 		return
 	}
 	r.learn(key, v)
+}
+
+// commonWord reports whether v, in any case, is one of commonWords.
+func commonWord(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			return slices.Contains(commonWords, strings.ToLower(v))
+		}
+	}
+	// ASCII: folding is lowering, with no copy made.
+	return slices.ContainsFunc(commonWords, func(w string) bool { return strings.EqualFold(w, v) })
 }
 
 // learnBody registers the values under credential keys anywhere in a

@@ -72,11 +72,18 @@ func (r *redactor) marker(name, v string) string {
 	r.mac.Reset()
 	r.mac.Write([]byte(v))
 	var sum [sha256.Size]byte
-	return "<" + markerName(name) + "#" + hex.EncodeToString(r.mac.Sum(sum[:0])[:2]) + ">"
+	var fp [4]byte
+	hex.Encode(fp[:], r.mac.Sum(sum[:0])[:2])
+	return "<" + markerName(name) + "#" + string(fp[:]) + ">"
 }
 
 // markerName keeps a marker parseable: letters, digits, _ . : and -.
 func markerName(name string) string {
+	if len(name) > 0 && len(name) <= 40 && !strings.ContainsFunc(name, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-')
+	}) {
+		return name // already parseable: no copy
+	}
 	b := []byte(name)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
@@ -236,6 +243,7 @@ func (r *redactor) maskURL(raw string) string {
 		return r.mask(raw)
 	}
 	var b strings.Builder
+	b.Grow(len(raw) + 32)
 	if u.Scheme != "" {
 		b.WriteString(u.Scheme + "://")
 	}
@@ -255,6 +263,16 @@ func (r *redactor) maskURL(raw string) string {
 		b.WriteString("#" + r.mask(u.EscapedFragment()))
 	}
 	return b.String()
+}
+
+// maskSentURL masks the URL of a request as sent, which url.URL.String
+// wrote. Without userinfo, query, fragment or escapes, and with no secret
+// in it, maskURL would give it back as it is: so it is, unparsed.
+func (r *redactor) maskSentURL(raw string) string {
+	if !strings.ContainsAny(raw, "@?#%") && r.mask(raw) == raw {
+		return raw
+	}
+	return r.maskURL(raw)
 }
 
 // alwaysSecret are headers whose values are credentials whatever the spec says.

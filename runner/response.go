@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
 	"github.com/tidwall/gjson"
 )
 
@@ -71,4 +74,98 @@ func (r *response) cookie(name string) string {
 		}
 	}
 	return ""
+}
+
+// responseEnv returns what assertions see of a response, as addResponse
+// adds it.
+func responseEnv(r *response, use uses) map[string]any {
+	env := make(map[string]any, responseNames)
+	addResponse(env, r, use)
+	return env
+}
+
+// responseNames is how many names addResponse adds.
+const responseNames = 7
+
+// addResponse adds to env what assertions see of a response. The costly
+// parts (the parsed body, the header map, the body as text) are built
+// only if an expression reads them; the others are never read.
+func addResponse(env map[string]any, r *response, use uses) {
+	var headers map[string]string
+	if use.headers {
+		headers = make(map[string]string, len(r.header))
+		for k, v := range r.header {
+			headers[k] = strings.Join(v, ", ")
+		}
+	}
+	var resp map[string]any
+	if use.body || use.duration {
+		var body any = map[string]any{}
+		if use.body {
+			if p := r.parsed(); p != nil {
+				body = p
+			}
+		}
+		resp = map[string]any{"body": body, "duration": r.duration}
+	}
+	text := ""
+	if use.text {
+		text = string(r.body)
+	}
+	env["status"] = r.status
+	env["headers"] = headers
+	env[respKey] = resp
+	env["text"] = text
+	env["json"] = r.jsonAny
+	env["header"] = r.headerValue
+	env["cookie"] = r.cookie
+}
+
+// uses records which costly parts of a response expressions read.
+type uses struct{ body, headers, text, duration bool }
+
+// allUses reads every part: for a step whose checks cannot be looked into.
+func allUses() uses { return uses{body: true, headers: true, text: true, duration: true} }
+
+// or returns the parts that u or v reads.
+func (u uses) or(v uses) uses {
+	return uses{body: u.body || v.body, headers: u.headers || v.headers, text: u.text || v.text, duration: u.duration || v.duration}
+}
+
+// usesOf finds the response names read in compiled expressions. One that
+// reads $env, the whole env, reads every part.
+func usesOf(progs ...*vm.Program) uses {
+	var u uses
+	for _, p := range progs {
+		ast.Find(p.Node(), func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.IdentifierNode:
+				if x.Value == "$env" {
+					u = allUses()
+				}
+				u.body = u.body || x.Value == "body"
+				u.headers = u.headers || x.Value == "headers"
+				u.text = u.text || x.Value == "text"
+			case *ast.MemberNode:
+				u.body = u.body || isResp(x, "body")
+				u.duration = u.duration || isResp(x, "duration")
+			}
+			return false
+		})
+	}
+	return u
+}
+
+// stepUses returns what of a response a step's checks read: its
+// assertions' parts, or every part when it checks a JWT, whose templates
+// may read any.
+func stepUses(sp *stepPlan) uses {
+	if sp.jwt != nil {
+		return allUses()
+	}
+	u := sp.uses
+	for _, a := range sp.asserts {
+		u = u.or(a.uses)
+	}
+	return u
 }

@@ -45,7 +45,10 @@ flows:
 // BenchmarkSandbox runs 10,000 flows against the embedded MIC simulator,
 // four at a time as the CLI does, and reports the flows a second, the
 // peak heap during the run and the heap the result holds after it, each
-// also per 1,000 flows. The simulator shares the process and its heap.
+// also per 1,000 flows. "results" keeps every flow's exchanges, as a run
+// whose reports print them does; "summarized" keeps only what a summary
+// needs of each passed flow (Config.Summarize), so memory stays flat. The
+// simulator shares the process and its heap.
 func BenchmarkSandbox(b *testing.B) {
 	const n = 10_000
 	srv, err := sandbox.Start("mic", sandbox.Options{})
@@ -58,28 +61,37 @@ func BenchmarkSandbox(b *testing.B) {
 		fmt.Fprintf(&rows, "{n: %d},", i)
 	}
 	p := plan(b, srv.URL, sandboxSpec+"    rows: ["+strings.TrimSuffix(rows.String(), ",")+"]\n")
-	cfg := runner.Config{Client: pooled(8), Concurrency: 4}
-	var elapsed time.Duration
-	var peak, after, base uint64
-	for b.Loop() {
-		base = liveHeap()
-		stop := sampleHeap(&peak)
-		start := time.Now()
-		res := runner.Run(context.Background(), []*runner.Plan{p}, cfg)
-		elapsed += time.Since(start)
-		stop()
-		if res.Status() != runner.Passed || res.Flows() != n {
-			b.Fatalf("%d flows: %v", res.Flows(), res.Counts())
+	for _, summarize := range []bool{false, true} {
+		name := "results"
+		if summarize {
+			name = "summarized"
 		}
-		after = max(after, liveHeap()-min(base, liveHeap()))
-		runtime.KeepAlive(res)
+		b.Run(name, func(b *testing.B) {
+			cfg := runner.Config{Client: pooled(8), Concurrency: 4, Summarize: summarize}
+			var elapsed time.Duration
+			var peak, held uint64
+			for b.Loop() {
+				base := liveHeap()
+				stop := sampleHeap(&peak)
+				start := time.Now()
+				res := runner.Run(context.Background(), []*runner.Plan{p}, cfg)
+				elapsed += time.Since(start)
+				stop()
+				if res.Status() != runner.Passed || res.Flows() != n {
+					b.Fatalf("%d flows: %v", res.Flows(), res.Counts())
+				}
+				after := liveHeap()
+				held = max(held, after-min(base, after))
+				runtime.KeepAlive(res)
+			}
+			const mb = 1 << 20
+			b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "flows/s")
+			b.ReportMetric(float64(peak)/mb, "peak-heap-MB")
+			b.ReportMetric(float64(peak)/mb/(n/1000), "peak-MB/1k-flows")
+			b.ReportMetric(float64(held)/mb, "held-MB")
+			b.ReportMetric(float64(held)/mb/(n/1000), "held-MB/1k-flows")
+		})
 	}
-	const mb = 1 << 20
-	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "flows/s")
-	b.ReportMetric(float64(peak)/mb, "peak-heap-MB")
-	b.ReportMetric(float64(peak)/mb/(n/1000), "peak-MB/1k-flows")
-	b.ReportMetric(float64(after)/mb, "held-MB")
-	b.ReportMetric(float64(after)/mb/(n/1000), "held-MB/1k-flows")
 }
 
 // liveHeap collects garbage and returns the bytes of live heap objects.

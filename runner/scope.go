@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -37,20 +38,28 @@ type scope struct {
 
 // exprConfs are the expr configurations of a spec's expressions, built
 // once: building one (expr's table of built-ins, the types of the env)
-// costs more than checking an expression. They are indexed by whether
-// the scope sees the response. check declares json and jwt with their
-// signatures, which expressions are held to; run declares them as the
-// variadic functions expr calls without reflection, which programs are
-// compiled against once checked.
-type exprConfs struct{ check, run [2]*conf.Config }
+// costs more than checking an expression. They are indexed by whether the
+// scope sees the response.
+type exprConfs struct {
+	confs [2]*conf.Config
+	// programs and assertions are what was compiled, by key: the same
+	// expression in another step, where its names mean the same, is the
+	// same program. Programs are only read, so flows share them.
+	programs   map[string]*vm.Program
+	assertions map[string]*assertion
+}
 
 func newScope() *scope { return &scope{vars: map[string]bool{}, confs: &exprConfs{}} }
 
-// with returns a copy of the scope with names added.
+// with returns a copy of the scope with names added. A scope's vars are
+// never changed once it is made, so a copy that adds nothing shares them.
 func (s *scope) with(names ...string) *scope {
-	out := &scope{vars: maps.Clone(s.vars), response: s.response, elsewhere: s.elsewhere, confs: s.confs}
-	for _, n := range names {
-		out.vars[n] = true
+	out := &scope{vars: s.vars, response: s.response, elsewhere: s.elsewhere, confs: s.confs}
+	if slices.ContainsFunc(names, func(n string) bool { return !s.vars[n] }) {
+		out.vars = maps.Clone(s.vars)
+		for _, n := range names {
+			out.vars[n] = true
+		}
 	}
 	return out
 }
@@ -91,38 +100,99 @@ const respKey = "__resp"
 // respNames are the response values read through respKey.
 var respNames = map[string]bool{"body": true, "duration": true}
 
-// config returns the expr configuration of an expression in the scope:
-// the spec's, with the patch that rewrites the scope's variables. It is
-// what expr.Compile builds from expr.Env and expr.Patch options.
-func (s *scope) config(run bool) *conf.Config {
+// shared returns the configurations and compiled programs of the spec.
+func (s *scope) shared() *exprConfs {
 	if s.confs == nil {
 		s.confs = &exprConfs{}
 	}
-	confs, i := &s.confs.check, 0
-	if run {
-		confs = &s.confs.run
-	}
+	return s.confs
+}
+
+// base returns the spec's expr configuration for the scope; it is only read.
+func (s *scope) base() *conf.Config {
+	i := 0
 	if s.response {
 		i = 1
 	}
+	confs := &s.shared().confs
 	if confs[i] == nil {
 		c := conf.CreateNew()
-		expr.Env(compileEnv(s.response, run))(c)
+		expr.Env(compileEnv(s.response))(c)
 		confs[i] = c
 	}
-	c := *confs[i]
+	return confs[i]
+}
+
+// config returns the expr configuration of an expression in the scope:
+// the spec's, with the patch that rewrites the scope's variables. It is
+// what expr.Compile builds from expr.Env and expr.Patch options.
+func (s *scope) config() *conf.Config {
+	c := *s.base()
 	c.Visitors = []ast.Visitor{varPatch{vars: s.vars, response: s.response}}
 	return &c
 }
 
+// key returns what compiling src in the scope depends on: kind (what src
+// is compiled as), src, whether the scope sees the response, and which
+// of the words of src are variables here: every name src uses is one of
+// its words.
+func (s *scope) key(kind, src string) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	if s.response {
+		b.WriteString(" response")
+	}
+	for w := range words(src) {
+		if s.vars[w] {
+			b.WriteString(" " + w)
+		}
+	}
+	b.WriteString("\x00" + src)
+	return b.String()
+}
+
+// words yields the longest runs of letters, digits, _ and $ in src: a
+// superset of the identifiers expr reads in it.
+func words(src string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		start := -1
+		for i, c := range src {
+			if c == '_' || c == '$' || unicode.IsLetter(c) || unicode.IsDigit(c) {
+				if start < 0 {
+					start = i
+				}
+				continue
+			}
+			if start >= 0 && !yield(src[start:i]) {
+				return
+			}
+			start = -1
+		}
+		if start >= 0 {
+			yield(src[start:])
+		}
+	}
+}
+
 // compile parses, checks and compiles src in the scope, as expr.Compile
-// does with the scope's options.
+// does with the scope's options, unless it was compiled already.
 func (s *scope) compile(src string) (*vm.Program, error) {
+	key, confs := s.key("template", src), s.shared()
+	if p, ok := confs.programs[key]; ok {
+		return p, nil
+	}
 	tree, c, err := s.parse(src, false)
 	if err != nil {
 		return nil, err
 	}
-	return program(tree, c, true)
+	p, err := program(tree, c, true)
+	if err == nil {
+		if confs.programs == nil {
+			confs.programs = map[string]*vm.Program{}
+		}
+		confs.programs[key] = p
+	}
+	return p, err
 }
 
 // parse parses and checks src in the scope, as a boolean if asBool is
@@ -130,7 +200,7 @@ func (s *scope) compile(src string) (*vm.Program, error) {
 // tree to compile and the configuration to compile it with, which casts
 // nothing: a result only known at run time is the caller's to judge.
 func (s *scope) parse(src string, asBool bool) (*parser.Tree, *conf.Config, error) {
-	c := s.config(false)
+	c := s.config()
 	if asBool {
 		c.Expect, c.ExpectAny = reflect.Bool, true
 	}
@@ -139,23 +209,25 @@ func (s *scope) parse(src string, asBool bool) (*parser.Tree, *conf.Config, erro
 		return nil, nil, err
 	}
 	c.Expect, c.ExpectAny = reflect.Invalid, false
-	if readsVariadic(tree.Node) {
-		// Checked against the signatures, so the run forms take it too.
-		c = s.config(true)
-		if tree, err = checker.ParseCheck(src, c); err != nil {
-			return nil, nil, err
-		}
-	}
+	runForms(tree.Node)
 	return tree, c, nil
 }
 
-// readsVariadic reports whether a tree names json or jwt, whose run forms
-// differ from the forms it was checked against.
-func readsVariadic(n ast.Node) bool {
-	return ast.Find(n, func(n ast.Node) bool {
-		id, ok := n.(*ast.IdentifierNode)
-		return ok && (id.Value == "json" || id.Value == "jwt")
-	}) != nil
+// runForms retypes, in a checked tree, each call of json and jwt to the
+// variadic form the env holds at run time (jsonAny, jwtAny), which expr
+// calls without reflection. The checker has held each call to the
+// function's own signature, which compileEnv declares.
+func runForms(n ast.Node) {
+	jsonType, jwtType := reflect.TypeOf((&response{}).json), reflect.TypeOf(jwtClaims)
+	ast.Find(n, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallNode); ok {
+			if id, ok := c.Callee.(*ast.IdentifierNode); ok &&
+				(id.Value == "json" && id.Type() == jsonType || id.Value == "jwt" && id.Type() == jwtType) {
+				id.SetType(reflect.TypeOf(jwtAny))
+			}
+		}
+		return false
+	})
 }
 
 // program compiles a checked tree, optimizing it first if optimize is set,
@@ -174,20 +246,16 @@ func program(tree *parser.Tree, c *conf.Config, optimize bool) (*vm.Program, err
 }
 
 // compileEnv declares the names every expression may use, with their
-// types: the helpers, the variables and, in assertions, the response. run
-// declares json and jwt as the env holds them at run time; otherwise
-// with the signatures expressions are checked against.
-func compileEnv(withResponse, run bool) map[string]any {
+// types: the helpers, the variables and, in assertions, the response.
+// json and jwt are declared with their own signatures, which expressions
+// are checked against; programs call their run forms (runForms).
+func compileEnv(withResponse bool) map[string]any {
 	env := helpers(time.Now)
 	env[varsKey] = map[string]any{}
+	env["jwt"] = jwtClaims
 	if withResponse {
 		addResponse(env, &response{}, allUses())
-	}
-	if !run {
-		env["jwt"] = jwtClaims
-		if withResponse {
-			env["json"] = (&response{}).json
-		}
+		env["json"] = (&response{}).json
 	}
 	return env
 }
@@ -277,97 +345,4 @@ func jwtClaims(token any) (map[string]any, error) {
 		return nil, errors.New("jwt(): the value is not a JWT")
 	}
 	return claims, nil
-}
-
-// responseEnv returns what assertions see of a response, as addResponse
-// adds it.
-func responseEnv(r *response, use uses) map[string]any {
-	env := make(map[string]any, responseNames)
-	addResponse(env, r, use)
-	return env
-}
-
-// responseNames is how many names addResponse adds.
-const responseNames = 7
-
-// addResponse adds to env what assertions see of a response. The costly
-// parts (the parsed body, the header map, the body as text) are built
-// only if an expression reads them; the others are never read.
-func addResponse(env map[string]any, r *response, use uses) {
-	var headers map[string]string
-	if use.headers {
-		headers = make(map[string]string, len(r.header))
-		for k, v := range r.header {
-			headers[k] = strings.Join(v, ", ")
-		}
-	}
-	var resp map[string]any
-	if use.body || use.duration {
-		var body any = map[string]any{}
-		if use.body {
-			if p := r.parsed(); p != nil {
-				body = p
-			}
-		}
-		resp = map[string]any{"body": body, "duration": r.duration}
-	}
-	text := ""
-	if use.text {
-		text = string(r.body)
-	}
-	env["status"] = r.status
-	env["headers"] = headers
-	env[respKey] = resp
-	env["text"] = text
-	env["json"] = r.jsonAny
-	env["header"] = r.headerValue
-	env["cookie"] = r.cookie
-}
-
-// uses records which costly parts of a response expressions read.
-type uses struct{ body, headers, text, duration bool }
-
-// allUses reads every part: for a step whose checks cannot be looked into.
-func allUses() uses { return uses{body: true, headers: true, text: true, duration: true} }
-
-func (u uses) or(v uses) uses {
-	return uses{body: u.body || v.body, headers: u.headers || v.headers, text: u.text || v.text, duration: u.duration || v.duration}
-}
-
-// usesOf finds the response names read in compiled expressions. One that
-// reads $env, the whole env, reads every part.
-func usesOf(progs ...*vm.Program) uses {
-	var u uses
-	for _, p := range progs {
-		ast.Find(p.Node(), func(n ast.Node) bool {
-			switch x := n.(type) {
-			case *ast.IdentifierNode:
-				if x.Value == "$env" {
-					u = allUses()
-				}
-				u.body = u.body || x.Value == "body"
-				u.headers = u.headers || x.Value == "headers"
-				u.text = u.text || x.Value == "text"
-			case *ast.MemberNode:
-				u.body = u.body || isResp(x, "body")
-				u.duration = u.duration || isResp(x, "duration")
-			}
-			return false
-		})
-	}
-	return u
-}
-
-// stepUses returns what of a response a step's checks read: its
-// assertions' parts, or every part when it checks a JWT, whose templates
-// may read any.
-func stepUses(sp *stepPlan) uses {
-	if sp.jwt != nil {
-		return allUses()
-	}
-	u := sp.uses
-	for _, a := range sp.asserts {
-		u = u.or(a.uses)
-	}
-	return u
 }

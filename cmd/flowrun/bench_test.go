@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -150,6 +151,29 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportMetric(float64(took[0].Microseconds())/1e3/float64(b.N), "flowrun-ms/run")
 	b.ReportMetric(float64(took[1].Microseconds())/1e3/float64(b.N), "raw-ms/run")
 	b.ReportMetric(float64(took[0])/float64(took[1]), "ratio-vs-raw")
+}
+
+// BenchmarkExecute runs the CLI in-process on BenchmarkProcess's spec:
+// what the flowrun process does besides starting, for a profile.
+func BenchmarkExecute(b *testing.B) {
+	spec := filepath.Join(b.TempDir(), "bench.yaml")
+	if err := os.WriteFile(spec, []byte(processSpec), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	srv := newBenchAPI()
+	defer srv.Close()
+	getenv := func(name string) (string, bool) {
+		if name == "BENCH_BASE_URL" {
+			return srv.URL, true
+		}
+		return "", false
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if code := execute(context.Background(), []string{spec}, io.Discard, io.Discard, getenv); code != exitPassed {
+			b.Fatalf("exit %d", code)
+		}
+	}
 }
 
 func goBuild(b *testing.B, out, pkg string) {

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 )
 
 func main() {
@@ -75,7 +75,7 @@ func flow(ctx context.Context, c *http.Client, base string) error {
 func call(ctx context.Context, c *http.Client, method, url, token string, body []byte, want int, out any) error {
 	var rd io.Reader
 	if body != nil {
-		rd = strings.NewReader(string(body))
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
