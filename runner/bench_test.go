@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/flowrun/flowrun/flows"
+	"github.com/flowrun/flowrun/internal/rawflow"
 	"github.com/flowrun/flowrun/runner"
 )
 
@@ -161,85 +161,6 @@ func benchPlan(b *testing.B, srv string, rows int) *runner.Plan {
 	return plan(b, srv, src)
 }
 
-// rawFlow is benchSpec's flow written by hand with net/http and
-// encoding/json: the same requests and the same checks (status, the JSON
-// decoded, a field compared). It is the floor the engine is measured against.
-func rawFlow(ctx context.Context, c *http.Client, base string) error {
-	var pair struct {
-		Token   string `json:"token"`
-		Refresh string `json:"refresh_token"`
-	}
-	body, _ := json.Marshal(map[string]string{"user": "mary", "password": "secret-password"})
-	if err := rawCall(ctx, c, "POST", base+"/login", "", body, 200, &pair); err != nil {
-		return err
-	}
-	var me struct{ Name string }
-	if err := rawCall(ctx, c, "GET", base+"/me", pair.Token, nil, 200, &me); err != nil || me.Name != "Mary" {
-		return cmpErr(err, "me", me.Name)
-	}
-	if err := rawCall(ctx, c, "GET", base+"/me", "", nil, 401, nil); err != nil {
-		return err
-	}
-	old := pair.Token
-	body, _ = json.Marshal(map[string]string{"refresh_token": pair.Refresh})
-	if err := rawCall(ctx, c, "POST", base+"/refresh", "", body, 200, &pair); err != nil {
-		return err
-	}
-	if pair.Token == old {
-		return errors.New("refresh: the token did not change")
-	}
-	me.Name = ""
-	if err := rawCall(ctx, c, "GET", base+"/me", pair.Token, nil, 200, &me); err != nil || me.Name != "Mary" {
-		return cmpErr(err, "me after refresh", me.Name)
-	}
-	if err := rawCall(ctx, c, "POST", base+"/logout", pair.Token, nil, 200, nil); err != nil {
-		return err
-	}
-	return rawCall(ctx, c, "GET", base+"/me", pair.Token, nil, 401, nil)
-}
-
-// rawCall sends one request and checks its status; out, if not nil,
-// receives the JSON body.
-func rawCall(ctx context.Context, c *http.Client, method, url, token string, body []byte, want int, out any) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: got status %d, want %d", method, url, resp.StatusCode, want)
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
-}
-
-func cmpErr(err error, what, got string) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("%s: got name %q, want \"Mary\"", what, got)
-}
-
 // BenchmarkFlow runs the seven-request flow through the engine and through
 // the hand-written client, each alone: their allocations per flow.
 func BenchmarkFlow(b *testing.B) {
@@ -257,7 +178,7 @@ func BenchmarkFlow(b *testing.B) {
 		c := srv.Client()
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := rawFlow(context.Background(), c, srv.URL); err != nil {
+			if err := rawflow.Run(context.Background(), c, srv.URL); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -287,7 +208,7 @@ func BenchmarkVsRaw(b *testing.B) {
 			}
 		}, func(n int) {
 			for range n {
-				if err := rawFlow(context.Background(), c, srv.URL); err != nil {
+				if err := rawflow.Run(context.Background(), c, srv.URL); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -348,7 +269,7 @@ func rawParallel(c *http.Client, base string, n, workers int) error {
 	for w := range workers {
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
-				if err := rawFlow(context.Background(), c, base); err != nil {
+				if err := rawflow.Run(context.Background(), c, base); err != nil {
 					errs[w] = err
 					return
 				}
