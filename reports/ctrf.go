@@ -172,20 +172,7 @@ func ctrfReport(r *runner.Result, o Options) ctrfDoc {
 		for _, f := range s.Flows {
 			t := ctrfFlow(s, f)
 			doc.Results.Tests = append(doc.Results.Tests, t)
-			sum.Tests++
-			switch t.Status {
-			case "passed":
-				sum.Passed++
-			case "failed":
-				sum.Failed++
-			case "skipped":
-				sum.Skipped++
-			default:
-				sum.Other++
-			}
-			if f.Status == runner.Errored {
-				sum.Extra.Errored++
-			}
+			ctrfCount(sum, t.Status, f.Status)
 		}
 	}
 	return doc

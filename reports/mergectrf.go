@@ -165,7 +165,7 @@ func ctrfMerged(docs []ctrfIn, tests []ctrfEntry, specs []ctrfSpec) ctrfOut {
 	}
 	for _, e := range tests {
 		out.Results.Tests = append(out.Results.Tests, e.raw)
-		ctrfCount(sum, e)
+		ctrfCount(sum, e.Status, runner.Status(e.RawStatus))
 		if len(e.Suite) > 0 {
 			suites[e.Suite[0]] = true
 		}
@@ -213,10 +213,11 @@ func ctrfSpecOf(e ctrfEntry, specs []ctrfSpec) string {
 	return e.FilePath
 }
 
-// ctrfCount counts a test in the summary.
-func ctrfCount(sum *ctrfSummary, e ctrfEntry) {
+// ctrfCount counts a test in the summary: its CTRF status, and whether
+// flowrun's own status says it errored.
+func ctrfCount(sum *ctrfSummary, status string, raw runner.Status) {
 	sum.Tests++
-	switch e.Status {
+	switch status {
 	case "passed":
 		sum.Passed++
 	case "failed":
@@ -228,7 +229,7 @@ func ctrfCount(sum *ctrfSummary, e ctrfEntry) {
 	default:
 		sum.Other++
 	}
-	if runner.Status(e.RawStatus) == runner.Errored {
+	if raw == runner.Errored {
 		sum.Extra.Errored++
 	}
 }
