@@ -31,6 +31,9 @@ type Options struct {
 	// Spec.Unset instead of reporting them: `validate` checks a spec
 	// without the run's environment.
 	Lenient bool
+	// Limits bound the files read and the values decoded; unset fields
+	// take their defaults.
+	Limits Limits
 }
 
 // Unset is a ${NAME} reference to a variable that is not set, with no default.

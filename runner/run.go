@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // Config is how a run is carried out.
@@ -22,6 +24,10 @@ type Config struct {
 	// Retries is how many times a step's request is sent again after a
 	// transport error or a retry_on status, at most MaxRetries; 0: never.
 	Retries int
+	// Limits bound what a run holds: the response body read (Body), a
+	// rendered value (String) and what an expression allocates
+	// (ExprMemory). Unset fields take their defaults.
+	Limits flows.Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ShowSecrets leaves secrets unmasked in the result.
@@ -70,6 +76,7 @@ func (c *Config) defaults() {
 	if c.Repeat <= 0 {
 		c.Repeat = 1
 	}
+	c.Limits = c.Limits.Resolved()
 	if len(c.SecretKey) == 0 {
 		c.SecretKey = make([]byte, 16)
 		_, _ = rand.Read(c.SecretKey)
