@@ -27,6 +27,8 @@ type decoder struct {
 	included []string
 	// env is the environment chosen (--env): only its unset variables count.
 	env string
+	// lim bounds the files read and the values decoded.
+	lim Limits
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return posOf(d.file, n) }
@@ -136,6 +138,10 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 		d.unset[unset.name] = append(d.unset[unset.name], d.pos(n))
 	case err != nil:
 		d.errorf(n, "%s: %v", what, err)
+	}
+	if int64(len(s)) > d.lim.String {
+		d.errorf(n, "%s: the value is %s; a value may be at most %s (--limit string=SIZE raises it)", what, FormatSize(int64(len(s))), FormatSize(d.lim.String))
+		return ""
 	}
 	return s
 }

@@ -7,15 +7,12 @@ import (
 	"strings"
 )
 
-// maxEnvFile bounds an env file: it holds settings, not data.
-const maxEnvFile = 1 << 20
-
 // ReadEnvFile reads a dotenv file: NAME=value lines, `export` allowed
 // before a name, # comments, blank lines, values in single quotes (as
 // written) or double quotes (\n, \t, \", \\ escapes). A problem is an
 // *Error at its line; no value is echoed in it.
 func ReadEnvFile(path string) (map[string]string, error) {
-	data, err := readRegular(path, "an env file", maxEnvFile)
+	data, err := readRegular(path, "an env file", "", maxEnvFile)
 	if err != nil {
 		return nil, err
 	}

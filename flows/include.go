@@ -65,7 +65,7 @@ func (d *decoder) include(s *Spec, n *yaml.Node, what string) {
 // fragment decodes an included file: a spec's shared parts, with the
 // file's own places in every problem.
 func (d *decoder) fragment(n *yaml.Node, path, what string) *Spec {
-	data, err := readSpecFile(path)
+	data, err := readRegular(path, "an included file", "spec-file", d.lim.SpecFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			d.errorf(n, "%s: %s does not exist", what, path)
@@ -74,20 +74,24 @@ func (d *decoder) fragment(n *yaml.Node, path, what string) *Spec {
 		}
 		return nil
 	}
+	if err := checkUTF8(path, data); err != nil {
+		d.errs = append(d.errs, err)
+		return nil
+	}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil || len(doc.Content) == 0 {
 		if err == nil {
 			d.errorf(n, "%s: %s is empty", what, path)
 		} else {
-			d.errs = append(d.errs, syntaxError(path, err))
+			d.errs = append(d.errs, syntaxError(path, data, err))
 		}
 		return nil
 	}
-	if err := checkAliases(path, &doc); err != nil {
+	if err := checkAliases(path, &doc, d.lim); err != nil {
 		d.errs = append(d.errs, err)
 		return nil
 	}
-	sub := &decoder{file: path, getenv: d.getenv, g: d.g, unset: d.unset, included: append(slices.Clip(d.included), path)}
+	sub := &decoder{file: path, getenv: d.getenv, g: d.g, lim: d.lim, unset: d.unset, included: append(slices.Clip(d.included), path)}
 	f := &Spec{File: path, Requests: map[string]*Request{}}
 	var includes *yaml.Node
 	root := doc.Content[0]

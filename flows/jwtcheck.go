@@ -41,7 +41,7 @@ func (d *decoder) jwtCheck(n *yaml.Node, what string) *JWTCheck {
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(filepath.Dir(d.file), path)
 			}
-			pem, err := readRegular(path, "a key file", maxPEM)
+			pem, err := readRegular(path, "a key file", "", maxPEM)
 			if err != nil {
 				d.errorf(v, "%s: cannot read the public key: %v", at, err)
 			}

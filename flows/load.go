@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,22 +26,26 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Spec,
 
 // ParseWith checks and decodes a spec from data, as Parse does, with options.
 func ParseWith(file string, data []byte, o Options) (*Spec, error) {
+	lim := o.Limits.Resolved()
+	if err := checkUTF8(file, data); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, Errorf(Pos{File: file, Line: 1, Col: 1}, "the file is empty; a spec needs provider and flows")
 		}
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Errorf(posOf(file, &extra), "a spec file holds one YAML document; split the others into files of their own")
 	}
-	if err := checkAliases(file, &doc); err != nil {
+	if err := checkAliases(file, &doc, lim); err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file, g: NewGrammar(), unset: map[string][]Pos{}, included: []string{file}, env: o.Env}
+	d := &decoder{file: file, g: NewGrammar(), lim: lim, unset: map[string][]Pos{}, included: []string{file}, env: o.Env}
 	d.getenv = o.lookup(d.specEnvFiles(doc.Content[0], o.Env))
 	s := d.decodeSpec(doc.Content[0])
 	d.applyEnvironment(s, o.Env)
@@ -54,18 +57,6 @@ func ParseWith(file string, data []byte, o Options) (*Spec, error) {
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`)
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 parse error into an *Error with its line.
-func syntaxError(file string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return Errorf(Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
-	}
-	return Errorf(Pos{File: file, Line: 1}, "YAML syntax: %s", msg)
-}
 
 func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 	s := &Spec{File: d.file, Pos: d.pos(n), Requests: map[string]*Request{}}

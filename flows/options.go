@@ -49,34 +49,13 @@ func (e errUnset) Error() string { return "environment variable " + e.name + " i
 
 // LoadWith reads and checks the spec file at path, as Load does, with options.
 func LoadWith(path string, o Options) (*Spec, error) {
-	data, err := readSpecFile(path)
+	data, err := readRegular(path, "a spec file", "spec-file", o.Limits.Resolved().SpecFile)
 	if err != nil {
 		return nil, err
 	}
 	return ParseWith(path, data, o)
 }
 
-// maxSpecFile bounds a spec or included file.
-const maxSpecFile = 4 << 20
-
-// readSpecFile reads a spec or an included file.
-func readSpecFile(path string) ([]byte, error) { return readRegular(path, "a spec file", maxSpecFile) }
-
-// readRegular reads a regular file (no FIFO, device or folder) of at most
-// limit bytes; what names the kind of file in the error.
-func readRegular(path, what string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes; %s may hold at most %d", path, st.Size(), what, limit)
-	}
-	return os.ReadFile(path)
-}
 
 // lookup is where ${NAME} finds its value, in order: --var, --env-file,
 // the spec's env files (its environment's first), the process.

@@ -177,13 +177,32 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 				items = v.Content
 			}
 			for _, c := range items {
-				e.Assert = append(e.Assert, Assertion{Pos: d.pos(c), Expr: d.str(c, what+": assert")})
+				if a, ok := d.assertion(c, what+": assert"); ok {
+					e.Assert = append(e.Assert, a)
+				}
 			}
 		case "jwt":
 			e.JWT = d.jwtCheck(v, what+": jwt")
 		}
 	})
 	return e
+}
+
+// assertion decodes one expression of `assert:`. An unquoted expression
+// holding ": " is read by YAML as a mapping: that is reported once, with
+// the line to write instead, and the assertion is dropped so that no
+// second, empty expression is reported.
+func (d *decoder) assertion(n *yaml.Node, what string) (Assertion, bool) {
+	if c := resolve(n); c.Kind == yaml.MappingNode && len(c.Content) == 2 && c.Content[0].Kind == yaml.ScalarNode && c.Content[1].Kind == yaml.ScalarNode {
+		src := c.Content[0].Value + ": " + c.Content[1].Value
+		d.errorf(n, "%s: YAML read this expression as a mapping because of the \": \" in it; quote the whole expression: - '%s'", what, strings.ReplaceAll(src, "'", "''"))
+		return Assertion{}, false
+	}
+	if resolve(n).Kind != yaml.ScalarNode {
+		d.errorf(n, "%s: want an expression, such as status == 200, got %s", what, kindName(resolve(n)))
+		return Assertion{}, false
+	}
+	return Assertion{Pos: d.pos(n), Expr: d.str(n, what)}, true
 }
 
 // probes decodes a list of refusal probe kinds.

@@ -1,10 +1,11 @@
 package flows
 
 import (
+	"bytes"
 	"encoding/csv"
+	"io"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,6 +27,10 @@ func (d *decoder) rows(n *yaml.Node, what string) []Row {
 		d.errorf(n, "%s: rows: want a list of mappings, one per run of the flow, got %s", what, kindName(n))
 		return nil
 	}
+	if int64(len(n.Content)) > d.lim.Rows {
+		d.errorf(n, "%s: rows: %d rows; a flow may have at most %d (--limit rows=N raises it)", what, len(n.Content), d.lim.Rows)
+		return nil
+	}
 	var out []Row
 	for i, c := range n.Content {
 		c = resolve(c)
@@ -40,7 +45,9 @@ func (d *decoder) rows(n *yaml.Node, what string) []Row {
 }
 
 // rowsFile reads rows from a CSV file (a header line names the variables)
-// or a YAML file (a list of mappings), relative to the spec's folder.
+// or a YAML file (a list of mappings), relative to the spec's folder. The
+// file must be a regular file within the rows-file limit; until it is
+// known to be a rows file, nothing of its content is shown in an error.
 func (d *decoder) rowsFile(n *yaml.Node, what string) []Row {
 	name := d.str(n, what+": rows_file")
 	path := name
@@ -48,50 +55,76 @@ func (d *decoder) rowsFile(n *yaml.Node, what string) []Row {
 		path = filepath.Join(filepath.Dir(d.file), name)
 	}
 	d.deps = append(d.deps, path)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		d.errorf(n, "%s: rows_file: cannot read %s: %v", what, path, err)
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".csv" && ext != ".yaml" && ext != ".yml" {
+		d.errorf(n, "%s: rows_file: %s: want a .csv, .yaml or .yml file", what, path)
 		return nil
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return d.csvRows(n, path, data, what)
-	case ".yaml", ".yml":
-		var doc yaml.Node
-		if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-			d.errorf(n, "%s: rows_file: %s is not a YAML list of mappings: %v", what, path, err)
-			return nil
-		}
-		if err := checkAliases(path, &doc); err != nil {
-			d.errs = append(d.errs, err)
-			return nil
-		}
-		sub := &decoder{file: path, getenv: d.getenv, g: d.g}
-		rows := sub.rows(doc.Content[0], what)
-		d.errs = append(d.errs, sub.errs...)
-		return rows
+	data, err := readRegular(path, "a rows file", "rows-file", d.lim.RowsFile)
+	if err != nil {
+		d.errorf(n, "%s: rows_file: %v", what, err)
+		return nil
 	}
-	d.errorf(n, "%s: rows_file: %s: want a .csv, .yaml or .yml file", what, path)
-	return nil
+	if ext == ".csv" {
+		return d.csvRows(n, path, data, what)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+		d.errorf(n, "%s: rows_file: %s is not a YAML list of mappings", what, path)
+		return nil
+	}
+	if err := checkAliases(path, &doc, d.lim); err != nil {
+		d.errs = append(d.errs, err)
+		return nil
+	}
+	sub := &decoder{file: path, getenv: d.getenv, g: d.g, lim: d.lim}
+	rows := sub.rows(doc.Content[0], what)
+	d.errs = append(d.errs, sub.errs...)
+	return rows
 }
 
+// csvRows reads the rows of a CSV file: a header line of variable names,
+// then a line per row. The header is checked before any value is kept,
+// and a header that is not one is reported by column, not echoed.
 func (d *decoder) csvRows(n *yaml.Node, path string, data []byte, what string) []Row {
-	recs, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+	r := csv.NewReader(bytes.NewReader(data))
+	r.ReuseRecord = false
+	header, err := r.Read()
 	if err != nil {
-		d.errorf(n, "%s: rows_file: %s: %v", what, path, err)
+		d.errorf(n, "%s: rows_file: %s: want a CSV file with a header line of variable names", what, path)
 		return nil
 	}
-	if len(recs) < 2 {
-		d.errorf(n, "%s: rows_file: %s: want a header line and at least one row", what, path)
-		return nil
+	for i, h := range header {
+		if h = strings.TrimSpace(h); !validIdent(h) {
+			d.errorf(n, "%s: rows_file: %s:1: column %d of the header line is not a variable name; the first line names the variables (letters, digits and _), such as `username,password`", what, path, i+1)
+			return nil
+		}
+		header[i] = h
 	}
 	var out []Row
-	for i, rec := range recs[1:] {
-		vars := map[string]any{}
-		for j, h := range recs[0] {
-			vars[strings.TrimSpace(h)] = rec[j]
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
 		}
-		out = append(out, Row{Pos: Pos{File: path, Line: i + 2, Col: 1}, Vars: vars})
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			d.errorf(n, "%s: rows_file: %s: %v", what, path, err)
+			return nil
+		}
+		if int64(len(out)) == d.lim.Rows {
+			d.errorf(n, "%s: rows_file: %s: more than %d rows; a flow may have at most %d (--limit rows=N raises it)", what, path, d.lim.Rows, d.lim.Rows)
+			return nil
+		}
+		vars := make(map[string]any, len(header))
+		for j, h := range header {
+			vars[h] = rec[j]
+		}
+		out = append(out, Row{Pos: Pos{File: path, Line: line, Col: 1}, Vars: vars})
+	}
+	if len(out) == 0 {
+		d.errorf(n, "%s: rows_file: %s: want a header line and at least one row", what, path)
+		return nil
 	}
 	return out
 }
