@@ -56,7 +56,6 @@ func LoadWith(path string, o Options) (*Spec, error) {
 	return ParseWith(path, data, o)
 }
 
-
 // lookup is where ${NAME} finds its value, in order: --var, --env-file,
 // the spec's env files (its environment's first), the process.
 func (o Options) lookup(specEnv []map[string]string) func(string) (string, bool) {

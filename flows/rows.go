@@ -3,8 +3,8 @@ package flows
 import (
 	"bytes"
 	"encoding/csv"
-	"io"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
