@@ -18,6 +18,8 @@ type execution struct {
 	tallies []*tally
 	del     *delivery
 	sched   *scheduler
+	// internal gathers the flows' panics: bugs of flowrun.
+	internal internals
 }
 
 // failFastReason is why flows are not run after one did not pass.
@@ -62,7 +64,7 @@ func (e *execution) work(ctx context.Context) {
 			e.sched.done(j)
 		default:
 			e.del.started(fr)
-			fl.run(ctx)
+			e.runProtected(ctx, fl)
 			e.del.ended(fr)
 			e.sched.done(j)
 		}

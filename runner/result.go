@@ -39,6 +39,10 @@ type Result struct {
 	// it ran them all.
 	Shard string       `json:"shard,omitempty"`
 	Specs []SpecResult `json:"specs"`
+	// Internal lists the bugs of flowrun met during the run, each of
+	// which left its flow errored. Not part of any report: the CLI prints
+	// them on stderr and exits 3.
+	Internal []InternalError `json:"-"`
 }
 
 // SpecResult is the outcome of one spec file.

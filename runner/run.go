@@ -129,7 +129,9 @@ func Run(ctx context.Context, plans []*Plan, cfg Config) *Result {
 		}
 	}
 	// The slices are complete: pointers into them stay valid while flows run.
-	(&execution{cfg: &cfg, res: res, refs: refs, jobs: jobs}).run(ctx)
+	x := &execution{cfg: &cfg, res: res, refs: refs, jobs: jobs}
+	x.run(ctx)
+	res.Internal = x.internal.errs
 	res.Duration = cfg.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
 	return res

@@ -13,6 +13,12 @@ import (
 )
 
 func main() {
+	exit, supervised := supervisedExit()
+	if !supervised {
+		if code, ok := supervise(os.Args[1:], os.Stderr); ok {
+			os.Exit(code)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal stops the run, which still writes its reports;
@@ -22,5 +28,5 @@ func main() {
 	}()
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
-	os.Exit(code)
+	exit(code)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ const (
 	exitPassed      = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitInternal    = 3
 	exitInterrupted = 130
 )
 
@@ -47,8 +49,16 @@ type app struct {
 	load flows.Options
 }
 
-// execute runs the CLI with args and returns the exit code.
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool)) int {
+// execute runs the CLI with args and returns the exit code. A panic, a
+// bug of flowrun, is exit 3 with its stack on stderr: never mistaken for
+// an invalid spec (2) or a failed check (1).
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool)) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "flowrun: internal error: %v\nThis is a bug of flowrun; please report it with the lines below.\n%s", p, debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root := newRootCmd(&app{stdout: stdout, stderr: stderr, getenv: getenv})
 	if args == nil {
 		args = []string{} // cobra reads os.Args for nil
@@ -82,7 +92,8 @@ calls, refused calls, token refresh and logout. PATH is a spec file or a folder 
 A spec that names a sandbox provider and whose base URL is not set runs against the
 embedded simulator of that provider.
 
-Exit codes: 0 all flows passed, 1 a check failed, 2 invalid spec or usage, 130 interrupted.`,
+Exit codes: 0 all flows passed, 1 a check failed, 2 invalid spec or usage, 3 an internal
+error of flowrun (a bug, or the process ran out of memory), 130 interrupted.`,
 		Version:       version,
 		Args:          run.Args,
 		RunE:          run.RunE,

@@ -65,6 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no live progress line (it shows only on a terminal, and never under CI)")
 	f.filter.flags(cmd, "run")
 	f.spec.flags(cmd)
+	f.spec.bodyFlag(cmd)
 	f.retry.flags(cmd)
 	fl.BoolVar(&f.watch, "watch", false, "run, then run again the specs whose files change, until Ctrl-C")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show passwords, tokens and keys in the output and reports instead of masking them")
@@ -119,6 +120,7 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 		Repeat:      f.repeat,
 		ReportEach:  f.reportEach,
 		FailFast:    f.failFast,
+		Limits:      a.load.Limits,
 		KeepBodies:  f.keepBodies || f.verbose,
 		// The terminal, CTRF and GitHub reports print no exchange of a
 		// passed step: without JUnit, JSON or HTML, a passed flow keeps
@@ -167,6 +169,8 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 	switch {
 	case ferr != nil:
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", ferr)}
+	case len(res.Internal) > 0:
+		return &exitError{code: exitInternal, err: internalError(res.Internal)}
 	case timedOut:
 		return &exitError{code: exitFailed, err: fmt.Errorf("flowrun: the run reached its time limit (--run-timeout %s)", f.runTimeout)}
 	case res.Interrupted:
