@@ -50,7 +50,7 @@ type Limit struct {
 // LimitList lists every limit, in the order the docs give them.
 func LimitList() []Limit {
 	return []Limit{
-		{"spec-file", "size of a spec file, an included file or an env file", true, 4 << 20, func(l *Limits) *int64 { return &l.SpecFile }},
+		{"spec-file", "size of a spec file or an included file", true, 4 << 20, func(l *Limits) *int64 { return &l.SpecFile }},
 		{"nodes", "YAML nodes of a spec once its aliases are expanded", false, 200_000, func(l *Limits) *int64 { return &l.Nodes }},
 		{"expanded", "text of a spec once its aliases are expanded", true, 16 << 20, func(l *Limits) *int64 { return &l.Expanded }},
 		{"string", "one value: a variable, a row's value, a rendered template or header", true, 1 << 20, func(l *Limits) *int64 { return &l.String }},

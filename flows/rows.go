@@ -118,6 +118,10 @@ func (d *decoder) csvRows(n *yaml.Node, path string, data []byte, what string) [
 		}
 		vars := make(map[string]any, len(header))
 		for j, h := range header {
+			if int64(len(rec[j])) > d.lim.String {
+				d.errorf(n, "%s: rows_file: %s:%d: %s is %s; a value may be at most %s (--limit string=SIZE raises it)", what, path, line, h, FormatSize(int64(len(rec[j]))), FormatSize(d.lim.String))
+				return nil
+			}
 			vars[h] = rec[j]
 		}
 		out = append(out, Row{Pos: Pos{File: path, Line: line, Col: 1}, Vars: vars})
