@@ -199,6 +199,7 @@ func NewGrammar() *Grammar {
 		{Name: "rows_file", Type: TString, Description: "rows from a `.csv` (a header line names the columns) or `.yaml` file (a list of mappings), relative to the spec", Example: "channels.csv"},
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
 	}}
+	tlsObj := tlsObject()
 	g.Spec = &Object{Name: "spec", Description: "A flowrun spec: one API provider's auth flows.", Keys: []Key{
 		{Name: "provider", Type: TString, Required: true, Description: "the provider's name, shown in reports", Example: "openloyalty"},
 		{Name: "description", Type: TString, Description: "free text", Example: "member login, refresh and logout"},
@@ -219,10 +220,11 @@ func NewGrammar() *Grammar {
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
 		{Name: "auth", Type: TObject, Description: "how the session's credentials are attached to authenticated requests", Object: auth},
 		{Name: "timeout", Type: TDuration, Description: "time limit of each step (default 30s, or `--timeout`)", Example: "10s"},
+		{Name: "tls", Type: TObject, Description: "how the spec's requests use TLS: a CA to trust, a client certificate (mutual TLS), or no verification; the run's `--cacert`, `--cert` and `--insecure` apply too", Object: tlsObj},
 		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
 		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
 	}}
-	for _, o := range []*Object{g.Spec, sandbox, auth, expiredProbe, flow, named, expect, capture, server, environment, fragment, jwtCheck} {
+	for _, o := range []*Object{g.Spec, sandbox, auth, expiredProbe, flow, named, expect, capture, server, environment, fragment, jwtCheck, tlsObj} {
 		g.Objects[o.Name] = o
 	}
 	for _, o := range g.Kinds {
@@ -254,4 +256,14 @@ func probesKey(name, desc string) Key {
 // keys every such step has, then its own, then retry.
 func requestKind(name, desc string, common []Key, extra ...Key) *Object {
 	return &Object{Name: name, Description: desc, Keys: append(append(slices.Clip(common), extra...), retryKey())}
+}
+
+// tlsObject is the grammar of a spec's tls: key.
+func tlsObject() *Object {
+	return &Object{Name: "tls", Description: "How the spec's requests use TLS. Files are relative to the spec, PEM-encoded, read and checked when the spec is loaded.", Keys: []Key{
+		{Name: "ca_cert", Type: TString, Description: "CA certificates trusted for this spec's servers, besides the run's roots (the system's, or those of `--cacert`)", Example: "certs/ca.pem"},
+		{Name: "cert", Type: TString, Description: "the client certificate this spec's requests present (mutual TLS); its file may hold the key too", Example: "certs/client.pem"},
+		{Name: "key", Type: TString, Description: "the client certificate's private key, unencrypted", Example: "certs/client-key.pem"},
+		{Name: "insecure", Type: TBool, Description: "do not verify this spec's servers' certificates (a test server with a self-signed one); `--insecure` does so for every spec", Example: true},
+	}}
 }

@@ -90,6 +90,8 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			s.RetryOn = d.retryOn(v, "retry_on")
 		case "serial":
 			s.Serial = d.boolean(v, "serial")
+		case "tls":
+			s.TLS = d.tls(v)
 		default:
 			d.shared(s, key, v)
 		}

@@ -32,6 +32,9 @@ type Spec struct {
 	Auth         Auth
 	// Timeout bounds each step; zero means the runner's default.
 	Timeout time.Duration
+	// TLS, if set, is how the spec's requests use TLS: a CA to trust, a
+	// client certificate, or no verification.
+	TLS *TLS
 	// Requests are the named requests (login, refresh, logout, ...) that
 	// steps reuse with `use`.
 	Requests map[string]*Request

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowrun/flowrun/internal/reporttest"
 	"github.com/flowrun/flowrun/reports"
+	"github.com/flowrun/flowrun/runner"
 )
 
 func htmlReport(t *testing.T, name string) []byte {
@@ -200,4 +201,21 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Error("the filter shows although it cannot work without JavaScript")
 		}
 	})
+}
+
+func TestHTMLBodyOverLimit(t *testing.T) {
+	res := results()["errored"]
+	st := &res.Specs[0].Flows[1].Steps[0]
+	st.Error = "the response body is larger than 1 KiB (--max-body); its first 1 KiB were read"
+	st.Exchanges[0].Error = ""
+	st.Exchanges[0].Response = &runner.Response{Status: 200, Body: runner.Body{Text: "id,name", Size: 1024, Truncated: true}, BodyLimit: 1024}
+	var b bytes.Buffer
+	if err := reports.HTML(&b, res, reports.Options{Version: "v1.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{st.Error, "the body is larger than 1024 bytes, the most read of a body: only its first 1024 bytes were read"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("got no %q in the report", want)
+		}
+	}
 }

@@ -211,14 +211,14 @@ func writeExchanges(w io.Writer, st runner.StepResult, indent string, o Options)
 		}
 		if q := x.Request; q != nil {
 			fmt.Fprintf(w, "%srequest:  %s %s\n", indent, q.Method, q.URL)
-			writeMessage(w, pad, q.Headers, q.Body)
+			writeMessage(w, pad, q.Headers, q.Body, 0)
 		}
 		if x.Error != "" && x.Error != st.Error {
 			fmt.Fprintf(w, "%serror:    %s\n", indent, x.Error)
 		}
 		if p := x.Response; p != nil {
 			fmt.Fprintf(w, "%sresponse: %d%s\n", indent, p.Status, took(x.Duration))
-			writeMessage(w, pad, p.Headers, p.Body)
+			writeMessage(w, pad, p.Headers, p.Body, p.BodyLimit)
 		}
 		if o.Curl && x.Request != nil && st.Status != runner.Passed {
 			for j, line := range strings.Split(Curl(*x.Request), "\n") {
@@ -232,7 +232,9 @@ func writeExchanges(w io.Writer, st runner.StepResult, indent string, o Options)
 	}
 }
 
-func writeMessage(w io.Writer, pad string, hs []runner.Header, body runner.Body) {
+// writeMessage writes a message's headers and body; limit is set when
+// the body was larger than what is read of one.
+func writeMessage(w io.Writer, pad string, hs []runner.Header, body runner.Body, limit int64) {
 	for _, h := range hs {
 		fmt.Fprintf(w, "%s%s: %s\n", pad, h.Name, h.Value)
 	}
@@ -244,7 +246,12 @@ func writeMessage(w io.Writer, pad string, hs []runner.Header, body runner.Body)
 			fmt.Fprintf(w, "%s%s\n", pad, line)
 		}
 	}
-	if body.Truncated {
+	switch {
+	case limit > 0 && body.Truncated:
+		fmt.Fprintf(w, "%s… (larger than %d bytes, the most read of a body; the first %d shown)\n", pad, limit, len(body.Text))
+	case limit > 0:
+		fmt.Fprintf(w, "%s… (larger than %d bytes, the most read of a body; only these were read)\n", pad, limit)
+	case body.Truncated:
 		fmt.Fprintf(w, "%s… (%d bytes in all; the first %d shown)\n", pad, body.Size, len(body.Text))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flowrun/flowrun/reports"
+	"github.com/flowrun/flowrun/runner"
 )
 
 func TestTerminalGolden(t *testing.T) {
@@ -50,6 +51,45 @@ func TestSummary(t *testing.T) {
 	} {
 		if got := reports.Summary(results()[tc.name]); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestTerminalBodyOverLimit(t *testing.T) {
+	step := func(text string, size int) runner.StepResult {
+		return runner.StepResult{Name: "call", Kind: "call", Pos: pos(38, 9), Status: runner.Errored,
+			Error: "the response body is larger than 1 KiB (--max-body); its first 1 KiB were read",
+			Exchanges: []runner.Exchange{{Started: at(0),
+				Request: &runner.Request{Method: "GET", URL: "http://127.0.0.1:4000/export"},
+				Response: &runner.Response{Status: 200, Headers: []runner.Header{{Name: "X-Trace", Value: "trace-4711"}},
+					Body: runner.Body{Text: text, Size: size, Truncated: len(text) < size}, BodyLimit: int64(size)}}}}
+	}
+	for _, tc := range []struct {
+		name string
+		step runner.StepResult
+		want string
+	}{
+		{"all read shown", step(strings.Repeat("ab", 512), 1024), `
+  error: the response body is larger than 1 KiB (--max-body); its first 1 KiB were read
+  request:  GET http://127.0.0.1:4000/export
+  response: 200
+            X-Trace: trace-4711
+            ` + strings.Repeat("ab", 512) + `
+            … (larger than 1024 bytes, the most read of a body; only these were read)
+`},
+		{"part of it shown", step("id,name", 10<<20), `
+            id,name
+            … (larger than 10485760 bytes, the most read of a body; the first 7 shown)
+`},
+	} {
+		res := &runner.Result{Started: t0, Specs: []runner.SpecResult{spec(runner.FlowResult{Name: "export", Pos: pos(36, 5),
+			Status: runner.Errored, Steps: []runner.StepResult{tc.step}})}}
+		var b bytes.Buffer
+		if err := reports.Terminal(&b, res, reports.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want[1:]) {
+			t.Errorf("%s: got\n%s\nwant it to hold\n%s", tc.name, b.String(), tc.want[1:])
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/flowrun/flowrun/flows"
 )
 
 // build renders a step's request in env. It returns the request and its body.
@@ -231,33 +233,42 @@ func headerList(h http.Header) []Header {
 	return out
 }
 
-// readBody reads at most limit bytes of a body.
+// readBody reads at most limit bytes of a body; a larger body is an
+// error, a *tooLarge.
 func readBody(r io.Reader, limit int64) ([]byte, error) { return readSized(r, limit, -1) }
 
 // readResponse reads at most limit bytes of a response's body into one
-// buffer, sized by its Content-Length when it has one.
+// buffer, sized by its Content-Length when it has one. A body larger than
+// limit gives its first limit bytes and a *tooLarge error.
 func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	return readSized(resp.Body, limit, resp.ContentLength)
 }
 
-// readSized reads at most limit bytes of r, expecting size of them (-1:
-// unknown). The buffer holds size bytes and one more, so the end is
-// seen without growing it.
+// tooLarge is the error of a body larger than the limit it was read with.
+type tooLarge struct{ limit int64 }
+
+func (e *tooLarge) Error() string {
+	return "the response body is larger than " + flows.FormatSize(e.limit)
+}
+
+// readSized reads at most limit bytes of r, and one more to see whether
+// there are more, expecting size of them (-1: unknown). The buffer holds
+// size bytes and one more, so the end is seen without growing it.
 func readSized(r io.Reader, limit, size int64) ([]byte, error) {
 	if size < 0 || size > limit {
-		size = 511
+		size = min(511, limit)
 	}
 	b := make([]byte, 0, size+1)
 	lr := &io.LimitedReader{R: r, N: limit + 1}
 	for {
 		n, err := lr.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return b[:limit], &tooLarge{limit: limit}
+		}
 		if err != nil {
 			if err == io.EOF {
 				err = nil
-			}
-			if int64(len(b)) > limit {
-				return b[:limit], fmt.Errorf("the response body is larger than %d bytes", limit)
 			}
 			return b, err
 		}

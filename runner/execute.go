@@ -20,6 +20,8 @@ type execution struct {
 	sched   *scheduler
 	// internal gathers the flows' panics: bugs of flowrun.
 	internal internals
+	// clients send the flows' requests, by spec.
+	clients *clients
 }
 
 // failFastReason is why flows are not run after one did not pass.
@@ -33,6 +35,8 @@ func (e *execution) run(ctx context.Context) {
 			e.tallies[i] = &tally{left: e.cfg.Repeat}
 		}
 	}
+	e.clients = prepareClients(e.jobs, e.cfg.Client)
+	defer e.clients.close()
 	e.sched = newScheduler(e.jobs)
 	var wg sync.WaitGroup
 	for range min(e.cfg.Concurrency, len(e.jobs)) {
@@ -54,7 +58,7 @@ func (e *execution) work(ctx context.Context) {
 			run := *fr
 			fr = &run
 		}
-		fl := &flowRun{plan: j.plan, fp: j.in.fp, row: j.in.vars, cfg: e.cfg, res: fr}
+		fl := &flowRun{plan: j.plan, fp: j.in.fp, row: j.in.vars, cfg: e.cfg, res: fr, client: e.clients.of(j.plan)}
 		switch {
 		case stopped != "":
 			fl.notRun(stopped)

@@ -16,6 +16,13 @@ const valueKeep = 200
 // jsonKeep is the largest check value a result keeps as JSON.
 const jsonKeep = 4 << 10
 
+// headerKeep is how much of a header's value, and urlKeep of a URL, a
+// result keeps: a value may be a megabyte, a report line should not.
+const (
+	headerKeep = 1 << 10
+	urlKeep    = 4 << 10
+)
+
 // finish masks a step's result with every secret the flow has learnt,
 // then cuts its excerpts: masking sees whole values, so no part of a
 // secret survives a cut.
@@ -26,7 +33,7 @@ func (f *flowRun) finish(sr *StepResult) {
 		x := &sr.Exchanges[i]
 		x.Error = r.mask(x.Error)
 		if q := x.Request; q != nil {
-			q.URL = r.maskSentURL(q.URL)
+			q.URL = cutLong(r.maskSentURL(q.URL), urlKeep)
 			r.maskHeaders(q.Headers)
 			q.Body = r.body(q.Body)
 		}
@@ -50,10 +57,20 @@ func (f *flowRun) finish(sr *StepResult) {
 	}
 }
 
+// maskHeaders masks each header's value, then cuts it to headerKeep.
 func (r *redactor) maskHeaders(hs []Header) {
 	for i := range hs {
-		hs[i].Value = r.maskWhole(hs[i].Value)
+		hs[i].Value = cutLong(r.maskWhole(hs[i].Value), headerKeep)
 	}
+}
+
+// cutLong keeps the first n bytes of a long s, a copy so that the result
+// does not hold the whole, and says how long it was.
+func cutLong(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.Clone(cutAt(s, n)) + fmt.Sprintf("… (%d bytes in all)", len(s))
 }
 
 // body masks a whole body, then keeps its first bodyKeep bytes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/http/cookiejar"
 	"slices"
 	"time"
@@ -26,6 +27,11 @@ type flowRun struct {
 	red      *redactor
 	// jwks are the JWK Sets fetched for jwt checks, by URL.
 	jwks map[string]keyfunc.Keyfunc
+	// client sends the flow's requests: its spec's (tls:), or nil for
+	// Config.Client.
+	client *http.Client
+	// follow holds the redirects the request last sent followed.
+	follow following
 }
 
 // session is one logged-in identity: its credentials and its cookies.

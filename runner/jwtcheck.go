@@ -235,7 +235,7 @@ func (f *flowRun) jwksKeys(ctx context.Context, url string) (jwt.Keyfunc, error)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := f.cfg.Client.Do(req)
+	resp, err := f.httpClient().Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func (f *flowRun) sendProbe(ctx context.Context, sp *stepPlan, base *http.Reques
 // changes nothing of the session. fail says what a wrong status means.
 func (f *flowRun) sendCheck(ctx context.Context, sp *stepPlan, label string, req *http.Request, body []byte, c Check, want []int, fail string, sr *StepResult) Check {
 	x := Exchange{Label: label, Started: f.cfg.Now(), Request: snapshot(req, body)}
-	c.Status, c.Exchange = Failed, len(sr.Exchanges)
+	c.Status = Failed
 	c.Expected = textValue("2xx")
 	if want != nil {
 		js, _ := json.Marshal(want)
@@ -152,7 +152,8 @@ func (f *flowRun) sendCheck(ctx context.Context, sp *stepPlan, label string, req
 	if err != nil {
 		x.Error = sendError(err, f.timeout(sp))
 		c.Status, c.Actual, c.Message = Errored, textValue("no answer"), x.Error
-		sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
+		c.Exchange = f.addExchange(sr, x)
+		sr.Checks = append(sr.Checks, c)
 		return c
 	}
 	f.learnResponse(r)
@@ -163,7 +164,8 @@ func (f *flowRun) sendCheck(ctx context.Context, sp *stepPlan, label string, req
 	} else {
 		c.Message = fmt.Sprintf("%s: it answered %d, not %s", fail, r.status, c.Expected.Text)
 	}
-	sr.Exchanges, sr.Checks = append(sr.Exchanges, x), append(sr.Checks, c)
+	c.Exchange = f.addExchange(sr, x)
+	sr.Checks = append(sr.Checks, c)
 	return c
 }
 

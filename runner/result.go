@@ -155,6 +155,10 @@ type Response struct {
 	Status  int      `json:"status"`
 	Headers []Header `json:"headers,omitempty"`
 	Body    Body     `json:"body,omitzero"`
+	// BodyLimit is set when the body was larger than what is read of one
+	// (Config.Limits.Body, --max-body): the limit, in bytes. Body holds
+	// the part read, and Body.Size counts only that part.
+	BodyLimit int64 `json:"body_limit,omitempty"`
 }
 
 // Body is an excerpt of a message body: secrets were masked in the whole

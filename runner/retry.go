@@ -167,7 +167,7 @@ func (f *flowRun) try(ctx context.Context, sp *stepPlan, s *session, env map[str
 		f.learnResponse(resp)
 		x.Response = resp.snapshot()
 	}
-	sr.Exchanges = append(sr.Exchanges, x)
+	f.addExchange(sr, x)
 	return attempt{req: req, body: body, resp: resp, err: err}, true
 }
 

@@ -57,6 +57,13 @@ type Config struct {
 	Summarize bool
 	// Observer, if set, hears about the run as it goes.
 	Observer Observer
+	// FollowRedirects makes a request follow up to 10 redirects, each
+	// recorded as an exchange of its step, instead of answering with the
+	// redirect. A hop to another host (scheme, host or port) carries no
+	// credential: no Authorization, Cookie or Proxy-Authorization, and
+	// none of the headers and query parameters that the spec's auth, its
+	// secrets or what the flow has learnt make credentials.
+	FollowRedirects bool
 }
 
 // DefaultConcurrency is how many flows run at once unless Config says:

@@ -17,9 +17,6 @@ import (
 	"github.com/flowrun/flowrun/flows"
 )
 
-// maxResponse caps what a step reads of a response body.
-const maxResponse = 10 << 20
-
 // step runs one step and fills sr.
 func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 	sr.Started = f.cfg.Now()
@@ -35,11 +32,11 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		return
 	}
 	req, body, resp, ok := f.attempts(ctx, sp, s, env, "", sr)
-	if !ok {
+	if !ok || f.overLimit(resp, sr) {
 		return
 	}
 	if sp.reauth && resp.status == http.StatusUnauthorized && s.login != nil {
-		if env, req, body, resp, ok = f.reauth(ctx, sp, s, sr); !ok {
+		if env, req, body, resp, ok = f.reauth(ctx, sp, s, sr); !ok || f.overLimit(resp, sr) {
 			return
 		}
 	}
@@ -112,6 +109,12 @@ func (f *flowRun) reauth(ctx context.Context, sp *stepPlan, s *session, sr *Step
 		sr.Checks = append(sr.Checks, c)
 		return nil, nil, nil, nil, false
 	}
+	if f.overLimit(lresp, sr) {
+		sr.Error = "re-login: " + sr.Error
+		c.Status, c.Actual, c.Message = Errored, textValue("the re-login's answer was too large"), sr.Error
+		sr.Checks = append(sr.Checks, c)
+		return nil, nil, nil, nil, false
+	}
 	lctx, cancel := context.WithTimeout(ctx, f.timeout(login))
 	n := len(sr.Checks)
 	status := f.judge(lctx, login, s, lresp, lenv, sr)
@@ -153,13 +156,13 @@ func (f *flowRun) exchange(ctx context.Context, sp *stepPlan, s *session, env ma
 	x.Duration = f.cfg.Now().Sub(x.Started)
 	if err != nil {
 		x.Error = sendError(err, f.timeout(sp))
-		sr.Exchanges = append(sr.Exchanges, x)
+		f.addExchange(sr, x)
 		sr.Status, sr.Error = Errored, x.Error
 		return nil, nil, nil, false
 	}
 	f.learnResponse(resp)
 	x.Response = resp.snapshot()
-	sr.Exchanges = append(sr.Exchanges, x)
+	f.addExchange(sr, x)
 	return req, body, resp, true
 }
 
@@ -175,36 +178,50 @@ func (f *flowRun) timeout(sp *stepPlan) time.Duration {
 
 // send sends req and reads the whole response, keeping the session's cookies.
 func (f *flowRun) send(req *http.Request, s *session) (*response, error) {
+	f.follow.jar = s.jar // the redirects followed keep the session's cookies
 	r, err := f.do(req)
+	f.follow.jar = nil
 	if err != nil {
 		return nil, err
 	}
-	s.jar.SetCookies(req.URL, r.cookies)
+	s.jar.SetCookies(f.finalURL(req), r.cookies)
 	return r, nil
 }
 
-// do sends req and reads the whole response, up to maxResponse bytes.
+// do sends req and reads the whole response, up to the limit on a body
+// (Config.Limits.Body). A larger body is not read further: the response
+// keeps its first part and says so (over), and closing the body drops
+// the connection rather than draining it.
 func (f *flowRun) do(req *http.Request) (*response, error) {
 	start := time.Now()
-	resp, err := f.cfg.Client.Do(req)
+	resp, err := f.roundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readResponse(resp, maxResponse)
-	if err != nil {
-		return nil, err
+	limit := f.cfg.Limits.Body
+	body, err := readResponse(resp, limit)
+	r := &response{status: resp.StatusCode, header: resp.Header, cookies: resp.Cookies(), body: body,
+		duration: time.Since(start)}
+	var big *tooLarge
+	switch {
+	case errors.As(err, &big):
+		r.over = limit
+	case err != nil:
+		return nil, &bodyError{status: resp.StatusCode, read: len(body), size: resp.ContentLength, err: err}
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, cookies: resp.Cookies(), body: body,
-		duration: time.Since(start)}, nil
+	return r, nil
 }
 
 func sendError(err error, timeout time.Duration) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("no answer within the step's timeout of %s", timeout)
-	}
-	if errors.Is(err, context.Canceled) {
+	var be *bodyError
+	switch {
+	case errors.Is(err, context.Canceled):
 		return "the run was interrupted"
+	case errors.As(err, &be) && errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("the body of the %d response did not end within the step's timeout of %s; %s came", be.status, timeout, be.came())
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no answer within the step's timeout of %s", timeout)
 	}
 	return err.Error()
 }
@@ -221,8 +238,14 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 	for _, c := range sp.req.Capture {
 		v, ok := capture(resp, c.Source)
 		if !ok {
-			sr.Checks = append(sr.Checks, Check{Pos: c.Pos, Kind: CheckCapture, Expr: "capture " + c.Name, Status: Failed,
-				Expected: textValue("a value at " + c.Source), Actual: Value{JSON: json.RawMessage("null"), Text: "nothing there"}})
+			ck := Check{Pos: c.Pos, Kind: CheckCapture, Expr: "capture " + c.Name, Status: Failed,
+				Expected: textValue("a value at " + c.Source), Actual: Value{JSON: json.RawMessage("null"), Text: "nothing there"}}
+			if bodySource(c.Source) {
+				if why := resp.notJSON(f.maskedBody(resp)); why != "" {
+					ck.Actual.Text, ck.Message = why, why
+				}
+			}
+			sr.Checks = append(sr.Checks, ck)
 			return Failed
 		}
 		// Registered now, so they are masked also when the step then fails.
@@ -239,7 +262,9 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 	status := Passed
 	checks := make([]Check, 0, len(sp.asserts))
 	for _, a := range sp.asserts {
-		checks = append(checks, a.check(env))
+		c := a.check(env)
+		f.explainBody(&c, a.uses, resp)
+		checks = append(checks, c)
 	}
 	if sp.jwt != nil {
 		checks = append(checks, f.checkJWT(ctx, sp.jwt, resp, env)...)
@@ -322,7 +347,8 @@ func textValue(s string) Value { return Value{JSON: jsonString(s), Text: s} }
 func isFormType(ctype string) bool { return strings.Contains(ctype, "x-www-form-urlencoded") }
 
 // capture takes a value from a response by source: "status",
-// "header:NAME", "cookie:NAME" or a gjson path into the body.
+// "header:NAME", "cookie:NAME" or a gjson path into the body, which is
+// read only if it is JSON.
 func capture(r *response, source string) (any, bool) {
 	if source == "status" {
 		return r.status, true
@@ -334,6 +360,9 @@ func capture(r *response, source string) (any, bool) {
 	if name, ok := strings.CutPrefix(source, "cookie:"); ok {
 		v := r.cookie(strings.TrimSpace(name))
 		return v, v != ""
+	}
+	if !r.isJSON() {
+		return nil, false
 	}
 	res := gjson.GetBytes(r.body, source)
 	if !res.Exists() {

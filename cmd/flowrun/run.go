@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
@@ -34,6 +33,7 @@ type runFlags struct {
 	noColor     bool
 	curl        bool
 	files       reportFiles
+	client      clientFlags
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -74,6 +74,7 @@ func newRunCmd(a *app) *cobra.Command {
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in the output (also set by NO_COLOR)")
 	fl.BoolVar(&f.curl, "curl", false, "show a curl command that repeats each failed step's request, secrets as $FLOWRUN_... variables")
 	f.files.flags(cmd)
+	f.client.flags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	return cmd
 }
@@ -89,6 +90,9 @@ func (a *app) run(cmd *cobra.Command, args []string, f runFlags) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: --concurrency %d: want 1 or more", f.concurrency)}
 	}
 	if err := a.useSpecFlags(f.spec, false); err != nil {
+		return err
+	}
+	if err := f.client.prepare(a.stderr); err != nil {
 		return err
 	}
 	if f.watch {
@@ -139,7 +143,7 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("flowrun: %w", err)}
 	}
 	defer stop()
-	cfg.Client = newClient(f.concurrency)
+	f.client.apply(&cfg, f.concurrency, a.getenv)
 	// --watch runs again and again: no run keeps connections open after it.
 	defer cfg.Client.CloseIdleConnections()
 	opts := a.reportOptions(f)
@@ -188,21 +192,6 @@ func (a *app) runPaths(ctx context.Context, paths []string, f runFlags) error {
 
 // errRunTimeout is why a run's context ends at --run-timeout.
 var errRunTimeout = errors.New("the run reached its time limit")
-
-// newClient returns the client of a run: one pooled keep-alive transport,
-// with idle connections enough for every flow at once, that honours
-// HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
-func newClient(concurrency int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = max(100, 4*concurrency)
-	t.MaxIdleConnsPerHost = 2 * concurrency
-	t.ForceAttemptHTTP2 = true
-	return &http.Client{
-		// A test must see a redirect as it is, not where it leads.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     t,
-	}
-}
 
 // selectPlans returns the plans of which cfg picks at least one flow.
 func selectPlans(plans []*runner.Plan, cfg runner.Config) []*runner.Plan {
