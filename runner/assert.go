@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -28,6 +27,8 @@ type assertion struct {
 	op       string
 	// uses is what of the response the expression reads.
 	uses uses
+	// budget bounds each evaluation (meter).
+	budget int64
 }
 
 var comparisons = map[string]bool{"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
@@ -64,7 +65,7 @@ func buildAssertion(src string, sc *scope) (*assertion, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &assertion{src: src}
+	a := &assertion{src: src, budget: sc.shared().bounds().memory}
 	// The operands are compiled before the whole is optimized, which may
 	// fold them into forms a reader would not recognise; they run only to
 	// explain a failure, so they are left unoptimized.
@@ -87,7 +88,7 @@ func buildAssertion(src string, sc *scope) (*assertion, error) {
 // check errored, never silently false.
 func (a *assertion) check(env map[string]any) Check {
 	c := Check{Pos: a.pos, Kind: CheckAssert, Expr: a.src, Expected: valueOf(true)}
-	out, err := expr.Run(a.prog, env)
+	out, err := run(a.prog, env, a.budget)
 	if err != nil {
 		c.Status, c.Actual, c.Message = Errored, textValue("an error"), firstLine(err)
 		return c
@@ -105,7 +106,7 @@ func (a *assertion) check(env map[string]any) Check {
 	}
 	c.Status = Failed
 	if a.operands != nil {
-		if lr, err := expr.Run(a.operands, env); err == nil {
+		if lr, err := run(a.operands, env, a.budget); err == nil {
 			lr := lr.([]any)
 			c.explain, c.operands = "%s "+a.op+" %s is false", []string{show(lr[0]), show(lr[1])}
 		}
@@ -128,6 +129,11 @@ func valueOf(v any) Value {
 	case string:
 		return Value{JSON: jsonString(x), Text: strconv.Quote(x)}
 	}
+	if textSize(v, showKeep) > showKeep {
+		// Too large to keep, and it may hold a list many times over: it
+		// is shown in part (excerpt).
+		return Value{Text: show(v)}
+	}
 	js, err := json.Marshal(v)
 	if err != nil {
 		js = nil
@@ -146,7 +152,11 @@ func show(v any) string {
 	case time.Duration:
 		return x.String()
 	case map[string]any, []any:
-		b, _ := json.Marshal(x)
+		b, _ := json.Marshal(excerpt(x, showKeep))
+		return string(b)
+	}
+	if shallowLen(v) > 0 && textSize(v, showKeep) > showKeep { // another kind of list or map
+		b, _ := json.Marshal(excerpt(v, showKeep))
 		return string(b)
 	}
 	return stringify(v)

@@ -141,15 +141,29 @@ func (c *compiler) pairs(ps []flows.Pair, what string, sc *scope) []pairPlan {
 	return out
 }
 
-// Compile checks and compiles a loaded spec. The error lists every
-// problem, each with its place.
-func Compile(spec *flows.Spec) (*Plan, error) {
+// Compile checks and compiles a loaded spec with the default limits, as
+// CompileWith does.
+func Compile(spec *flows.Spec) (*Plan, error) { return CompileWith(spec, CompileOptions{}) }
+
+// CompileOptions are how CompileWith makes a plan.
+type CompileOptions struct {
+	// Limits bound what the plan's expressions and templates spend while
+	// they run: ExprMemory each evaluation of an expression, String each
+	// rendered template. Unset fields take their defaults.
+	Limits flows.Limits
+}
+
+// CompileWith checks and compiles a loaded spec. The error lists every
+// problem, each with its place; an expression sure to spend more than
+// opts.Limits.ExprMemory is one.
+func CompileWith(spec *flows.Spec, opts CompileOptions) (*Plan, error) {
 	c := &compiler{}
 	p := &Plan{Spec: spec, BaseURL: spec.BaseURL, Servers: map[string]*Target{}}
 	for name, sv := range spec.Servers {
 		p.Servers[name] = &Target{URL: sv.URL}
 	}
 	sc := newScope()
+	sc.confs.limits = opts.Limits
 	for _, v := range spec.Vars {
 		p.vars = append(p.vars, pairPlan{name: v.Name, tpl: c.template(v.Value, v.Pos, "vars: "+v.Name, sc)})
 		sc = sc.with(v.Name)

@@ -24,9 +24,10 @@ type Config struct {
 	// Retries is how many times a step's request is sent again after a
 	// transport error or a retry_on status, at most MaxRetries; 0: never.
 	Retries int
-	// Limits bound what a run holds: the response body read (Body), a
-	// rendered value (String) and what an expression allocates
-	// (ExprMemory). Unset fields take their defaults.
+	// Limits bound what a run reads: Body is how much of a response body
+	// a step reads. (String and ExprMemory bound templates and
+	// expressions, and are the plan's: CompileWith.) Unset fields take
+	// their defaults.
 	Limits flows.Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -47,7 +47,14 @@ type exprConfs struct {
 	// same program. Programs are only read, so flows share them.
 	programs   map[string]*vm.Program
 	assertions map[string]*assertion
+	// limits bound what the spec's expressions and templates spend
+	// while they run (bounds); unset fields take their defaults.
+	limits flows.Limits
 }
+
+// bounds returns what each of the spec's expressions and templates may
+// spend while it runs.
+func (c *exprConfs) bounds() bounds { return boundsOf(c.limits) }
 
 func newScope() *scope { return &scope{vars: map[string]bool{}, confs: &exprConfs{}} }
 
@@ -118,6 +125,7 @@ func (s *scope) base() *conf.Config {
 	if confs[i] == nil {
 		c := conf.CreateNew()
 		expr.Env(compileEnv(s.response))(c)
+		addMetered(c)
 		confs[i] = c
 	}
 	return confs[i]
@@ -208,6 +216,9 @@ func (s *scope) parse(src string, asBool bool) (*parser.Tree, *conf.Config, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkBounds(tree, s.shared().bounds().memory); err != nil {
+		return nil, nil, err
+	}
 	c.Expect, c.ExpectAny = reflect.Invalid, false
 	runForms(tree.Node)
 	return tree, c, nil
@@ -231,7 +242,8 @@ func runForms(n ast.Node) {
 }
 
 // program compiles a checked tree, optimizing it first if optimize is set,
-// as expr.Compile does.
+// as expr.Compile does, and metering it (meterTree): the program must be
+// evaluated by run.
 func program(tree *parser.Tree, c *conf.Config, optimize bool) (*vm.Program, error) {
 	if optimize && c.Optimize {
 		if err := optimizer.Optimize(&tree.Node, c); err != nil {
@@ -242,6 +254,7 @@ func program(tree *parser.Tree, c *conf.Config, optimize bool) (*vm.Program, err
 			return nil, err
 		}
 	}
+	meterTree(&tree.Node)
 	return exprcompiler.Compile(tree, c)
 }
 

@@ -35,7 +35,7 @@ func (a *app) loadPlans(paths []string) ([]*runner.Plan, error) {
 		}
 		// Compile even a spec that did not load cleanly, so templates and
 		// expressions are checked in the same pass: every problem at once.
-		plan, err := runner.Compile(spec)
+		plan, err := runner.CompileWith(spec, runner.CompileOptions{Limits: a.loadOptions().Limits})
 		if err := flows.JoinErrors(nonNil(loadErr, checkSandbox(spec), err)); err != nil {
 			errs = append(errs, err)
 			continue
