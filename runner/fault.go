@@ -23,6 +23,10 @@ func fault(err error, method string) (what, why string) {
 	switch {
 	case untrusted(err):
 		return "certificate not trusted", "a certificate does not become trusted by asking again"
+	case errors.Is(err, errTooManyRedirects):
+		return "redirect loop", "the same redirects would come again"
+	case errors.Is(err, errBodyElsewhere):
+		return "redirect refused", "the redirect would be refused again"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", ""
 	case errors.As(err, &dns):

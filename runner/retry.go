@@ -261,6 +261,7 @@ func (r *retrying) judge(a attempt, env map[string]any) {
 	e := maps.Clone(env)
 	maps.Copy(e, responseEnv(a.resp, r.sp.poll.uses))
 	r.until, r.judged = r.sp.poll.until.check(e), r.n
+	r.f.explainBody(&r.until, r.sp.poll.uses, a.resp)
 }
 
 // note labels the last exchange: its attempt's number, and what came of it.

@@ -146,7 +146,7 @@ func TestFollowRedirects(t *testing.T) {
 	spec := writeFile(t, dir, "spec.yaml", []byte(redirectSpec))
 	reportFile := filepath.Join(dir, "report.json")
 	code, stdout, stderr := cli(t, context.Background(), map[string]string{"API_URL": api.URL},
-		"run", spec, "--no-color", "--follow-redirects", "--report-json", reportFile)
+		"run", spec, "--no-color", "--follow-redirects", "--retries", "2", "--report-json", reportFile)
 	if code != exitFailed {
 		t.Fatalf("exit code: got %d, want %d (the loop errs)\n%s%s", code, exitFailed, stdout, stderr)
 	}
@@ -212,11 +212,11 @@ func TestFollowRedirects(t *testing.T) {
 	}
 
 	loop := res.Specs[0].Flows[2].Steps[0]
-	if want := "stopped after 10 redirects; the next would have gone to " + api.URL + "/loop?n=xxxxxxxxxxx"; loop.Error != want || strings.Contains(loop.Error, "\n") {
+	if want := "stopped after 10 redirects; the next would have gone to " + api.URL + "/loop?n=xxxxxxxxxxx; not sent again: the same redirects would come again"; loop.Error != want || strings.Contains(loop.Error, "\n") {
 		t.Errorf("loop: got error %q, want %q", loop.Error, want)
 	}
 	if n := len(loop.Exchanges); n != 11 {
-		t.Errorf("loop: got %d exchanges, want 11: 10 redirects followed, and the last request", n)
+		t.Errorf("loop: got %d exchanges, want 11: 10 redirects followed, and the last request, never sent again by --retries", n)
 	}
 }
 
