@@ -197,21 +197,3 @@ flows:
 		t.Errorf("the row files should load cleanly: %v", err)
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	for _, seed := range []string{
-		"provider: a\nbase_url: http://x\nflows: [{name: f, steps: [{login: {path: /l, capture: {t: t}}}]}]",
-		"flows:\n  - steps:\n      - wait: 1s\n",
-		"provider: [\n",
-		"a: &x {b: *x}",
-		"requests: {login: {json: {a: [1, {b: '{{x}}'}]}}}",
-	} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, src string) {
-		s, err := Parse("fuzz.yaml", []byte(src), noEnv)
-		if err == nil && s == nil {
-			t.Fatal("no spec and no error")
-		}
-	})
-}

@@ -49,7 +49,7 @@ func (r *response) isJSON() bool {
 func (r *response) parsed() any {
 	r.once.Do(func() {
 		if r.isJSON() {
-			_ = json.Unmarshal(r.body, &r.val)
+			r.val = gjson.ParseBytes(r.body).Value() // as json() reads it: 1e999 is +Inf, not an error
 		}
 	})
 	return r.val
