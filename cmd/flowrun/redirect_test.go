@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // jsonResult is what the redirect and TLS tests read of a JSON report.
@@ -116,6 +118,7 @@ flows:
 `
 
 func TestFollowRedirects(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var got, otherGot seen
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		otherGot.record(r)
