@@ -68,6 +68,9 @@ func overLimits(file string, n *yaml.Node, e expansion, lim Limits, aliased bool
 	if !aliased {
 		return Errorf(posOf(file, n), "the spec holds %s; split it into several spec files", what)
 	}
-	name := map[bool]string{true: "nodes", false: "expanded"}[e.nodes > lim.Nodes]
-	return Errorf(posOf(file, n), "the spec expands to %s through its aliases; use fewer aliases, or raise the bound with --limit %s=N", what, name)
+	raise := "expanded=SIZE"
+	if e.nodes > lim.Nodes {
+		raise = "nodes=N"
+	}
+	return Errorf(posOf(file, n), "the spec expands to %s through its aliases; use fewer aliases, or raise the bound with --limit %s", what, raise)
 }

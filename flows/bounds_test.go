@@ -22,7 +22,7 @@ func TestBoundedSpecs(t *testing.T) {
 		want      string
 	}{
 		{"a large scalar aliased in a JSON body", boundSpec("vars:\n  big: &b "+big+"\n", "request: {path: /, json: {xs: ["+aliases+"]}}"),
-			Limits{}, "a.yaml:8:39: the spec expands to more than 16 MiB of text through its aliases; use fewer aliases, or raise the bound with --limit expanded=N"},
+			Limits{}, "a.yaml:8:39: the spec expands to more than 16 MiB of text through its aliases; use fewer aliases, or raise the bound with --limit expanded=SIZE"},
 		{"raised by its limit", boundSpec("vars:\n  big: &b "+big+"\n", "request: {path: /, json: {xs: ["+aliases+"]}}"),
 			Limits{Expanded: 64 << 20}, ""},
 		{"a large spec without aliases", boundSpec("vars:\n  big: "+big+"\n", "request: {path: /}"),
@@ -33,6 +33,8 @@ func TestBoundedSpecs(t *testing.T) {
 			Limits{Rows: 2}, "rows: 3 rows; a flow may have at most 2 (--limit rows=N raises it)"},
 		{"an expression YAML reads as a mapping", boundSpec("", "request: {path: /, expect: {assert: [json(\"a\") == \"x: y\"]}}"),
 			Limits{}, `YAML read this expression as a mapping because of the ": " in it; quote the whole expression: - 'json("a") == "x: y"'`},
+		{"a system file given as a spec", "root:$6$Zx9$s3cr3tHash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+			Limits{}, "a.yaml:1:1: this file is not a flowrun spec: none of its top-level keys is one of provider, description"},
 		{"invalid UTF-8 on line 7", "provider: p\nbase_url: http://x\nflows:\n  - name: f\n    steps:\n      - request: {path: /}\n  # caf\xe9\n",
 			Limits{}, "a.yaml:7:8: the file is not UTF-8: byte 0xe9 cannot start a character here"},
 		{"an unclosed flow mapping", "provider: p\nflows:\n  - name: f\n    steps:\n      - request: {path: /x\n      - wait: 1s\n",
@@ -54,6 +56,9 @@ func TestBoundedSpecs(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the error shows the file's content: %v", err)
 			}
 			if n := strings.Count(err.Error(), "\n") + 1; tc.name == "an expression YAML reads as a mapping" && n != 1 {
 				t.Errorf("got %d problems, want 1: %v", n, err)

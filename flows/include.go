@@ -91,6 +91,10 @@ func (d *decoder) fragment(n *yaml.Node, path, what string) *Spec {
 		d.errs = append(d.errs, err)
 		return nil
 	}
+	if err := notASpec(path, doc.Content[0], d.g.Objects["fragment"], "a file a spec can include"); err != nil {
+		d.errs = append(d.errs, err)
+		return nil
+	}
 	sub := &decoder{file: path, getenv: d.getenv, g: d.g, lim: d.lim, unset: d.unset, included: append(slices.Clip(d.included), path)}
 	f := &Spec{File: path, Requests: map[string]*Request{}}
 	var includes *yaml.Node

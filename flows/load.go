@@ -46,6 +46,9 @@ func ParseWith(file string, data []byte, o Options) (*Spec, error) {
 		return nil, err
 	}
 	d := &decoder{file: file, g: NewGrammar(), lim: lim, unset: map[string][]Pos{}, included: []string{file}, env: o.Env}
+	if err := notASpec(file, doc.Content[0], d.g.Spec, "a flowrun spec"); err != nil {
+		return nil, err
+	}
 	d.getenv = o.lookup(d.specEnvFiles(doc.Content[0], o.Env))
 	s := d.decodeSpec(doc.Content[0])
 	d.applyEnvironment(s, o.Env)

@@ -5,6 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // maxEnvFile bounds an env file: it holds settings, not data.
@@ -65,4 +68,20 @@ func fileKind(m fs.FileMode) string {
 		return "a device"
 	}
 	return "not a regular file"
+}
+
+// notASpec reports a file none of whose top-level keys is one of o's:
+// some other file, such as a system file named by mistake. Its keys are
+// not echoed, as they would be as unknown keys: they may be its content.
+func notASpec(file string, root *yaml.Node, o *Object, what string) error {
+	root = resolve(root)
+	if root.Kind != yaml.MappingNode || len(root.Content) == 0 {
+		return nil // reported as not a mapping, or as lacking its keys
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if _, ok := o.Key(root.Content[i].Value); ok {
+			return nil
+		}
+	}
+	return Errorf(posOf(file, root), "this file is not %s: none of its top-level keys is one of %s", what, strings.Join(o.Names(), ", "))
 }
