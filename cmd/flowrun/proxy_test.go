@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/elazarl/goproxy"
+
+	"github.com/flowrun/flowrun/internal/testcerts"
 )
 
 // forwardProxy starts a real forward proxy that records the requests it
@@ -68,10 +70,10 @@ func TestProxy(t *testing.T) {
 		w.Write([]byte("{}"))
 	}))
 	defer api.Close()
-	ca := newTestCA(t, "server CA")
+	ca := testcerts.NewCA(t, "server CA")
 	secure := tlsServer(t, ca, nil)
 	dir := t.TempDir()
-	caFile := writeFile(t, dir, "ca.pem", ca.pem)
+	caFile := writeFile(t, dir, "ca.pem", ca.PEM)
 	spec := writeFile(t, dir, "spec.yaml", []byte(helloSpec("")))
 	for _, tc := range []struct {
 		name   string

@@ -2,97 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/flowrun/flowrun/internal/testcerts"
 )
-
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	// pem is the CA's certificate, PEM-encoded.
-	pem []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue makes a leaf certificate: a server's for hosts, or a client's
-// when hosts is empty. It returns the certificate and key as PEM.
-func (ca *testCA) issue(t *testing.T, cn string, hosts ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if len(hosts) > 0 {
-		tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tpl.IPAddresses = append(tpl.IPAddresses, ip)
-		} else {
-			tpl.DNSNames = append(tpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-}
 
 // writeFile writes data to name in dir and returns its path.
 func writeFile(t *testing.T, dir, name string, data []byte) string {
@@ -115,9 +37,9 @@ const testHost = "api.flowrun.test"
 // 127.0.0.1 and testHost. With clients set, it requires a client
 // certificate that clients signed, and answers 200 only to the client
 // named "flowrun-client".
-func tlsServer(t *testing.T, ca, clients *testCA) *httptest.Server {
+func tlsServer(t *testing.T, ca, clients *testcerts.CA) *httptest.Server {
 	t.Helper()
-	certPEM, keyPEM := ca.issue(t, "server", "127.0.0.1", testHost)
+	certPEM, keyPEM := ca.Issue(t, "server", "127.0.0.1", testHost)
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +55,7 @@ func tlsServer(t *testing.T, ca, clients *testCA) *httptest.Server {
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
 	if clients != nil {
 		pool := x509.NewCertPool()
-		pool.AddCert(clients.cert)
+		pool.AddCert(clients.Cert)
 		srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
 	}
 	srv.StartTLS()
@@ -157,13 +79,13 @@ type tlsFiles struct {
 	ca, cert, key, combined, badPEM string
 }
 
-func newTLSFiles(t *testing.T, ca, clients *testCA) tlsFiles {
+func newTLSFiles(t *testing.T, ca, clients *testcerts.CA) tlsFiles {
 	t.Helper()
 	dir := t.TempDir()
-	certPEM, keyPEM := clients.issue(t, "flowrun-client")
+	certPEM, keyPEM := clients.Issue(t, "flowrun-client")
 	return tlsFiles{
 		dir:      dir,
-		ca:       writeFile(t, dir, "certs/ca.pem", ca.pem),
+		ca:       writeFile(t, dir, "certs/ca.pem", ca.PEM),
 		cert:     writeFile(t, dir, "certs/client.pem", certPEM),
 		key:      writeFile(t, dir, "certs/client-key.pem", keyPEM),
 		combined: writeFile(t, dir, "certs/client-and-key.pem", append(append([]byte{}, certPEM...), keyPEM...)),
@@ -172,7 +94,7 @@ func newTLSFiles(t *testing.T, ca, clients *testCA) tlsFiles {
 }
 
 func TestTLSFlags(t *testing.T) {
-	ca, clients := newTestCA(t, "server CA"), newTestCA(t, "client CA")
+	ca, clients := testcerts.NewCA(t, "server CA"), testcerts.NewCA(t, "client CA")
 	files := newTLSFiles(t, ca, clients)
 	plain, mutual := tlsServer(t, ca, nil), tlsServer(t, ca, clients)
 	spec := writeFile(t, files.dir, "spec.yaml", []byte(helloSpec("")))
@@ -212,7 +134,7 @@ func TestTLSFlags(t *testing.T) {
 }
 
 func TestTLSFlagErrors(t *testing.T) {
-	ca, clients := newTestCA(t, "server CA"), newTestCA(t, "client CA")
+	ca, clients := testcerts.NewCA(t, "server CA"), testcerts.NewCA(t, "client CA")
 	files := newTLSFiles(t, ca, clients)
 	spec := writeFile(t, files.dir, "spec.yaml", []byte(helloSpec("")))
 	for _, tc := range []struct {
@@ -249,7 +171,7 @@ func TestTLSFlagErrors(t *testing.T) {
 // spec that names the client certificate passes, the same flow in a
 // spec without it is refused, in one run.
 func TestSpecTLS(t *testing.T) {
-	ca, clients := newTestCA(t, "server CA"), newTestCA(t, "client CA")
+	ca, clients := testcerts.NewCA(t, "server CA"), testcerts.NewCA(t, "client CA")
 	files := newTLSFiles(t, ca, clients)
 	mutual := tlsServer(t, ca, clients)
 	with := writeFile(t, files.dir, "with.yaml", []byte(helloSpec(`tls:
