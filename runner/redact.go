@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // minSecret is the shortest value masked wherever it appears; a shorter
@@ -191,6 +192,11 @@ func (r *redactor) mask(s string) string {
 	out := s
 	if b := r.buf.Bytes(); string(b) != s {
 		out = string(b)
+		// A secret learnt from bytes that are not UTF-8 may end inside a
+		// character of s, leaving the rest of that character behind.
+		if !utf8.ValidString(out) && utf8.ValidString(s) {
+			out = strings.ToValidUTF8(out, "\uFFFD")
+		}
 	}
 	if r.buf.Cap() > maxBuf {
 		r.buf = bytes.Buffer{}
