@@ -25,6 +25,7 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		f.wait(ctx, sp.wait, sr)
 		return
 	}
+	ctx = context.WithValue(ctx, stepKey{}, StepInfo{Spec: f.plan.Spec.Provider, Flow: f.res.Name, Step: sr.Name, Kind: sp.send.Kind()})
 	s := f.session(sp.req.Session)
 	env, err := f.stepEnv(sp, s)
 	if err != nil {
@@ -55,10 +56,10 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		sr.Status = worst(sr.Checks)
 	}
 	if sr.Status == Passed && len(sp.probes) > 0 {
-		sr.Status = f.probe(ctx, sp, s, env, sr)
+		sr.Status = f.probe(withPart(ctx, "probe"), sp, s, env, sr)
 	}
 	if sr.Status == Passed && len(sp.followups) > 0 {
-		sr.Status = f.followups(ctx, sp, s, before, req, body, sr)
+		sr.Status = f.followups(withPart(ctx, "followup"), sp, s, before, req, body, sr)
 	}
 }
 
@@ -103,7 +104,7 @@ func (f *flowRun) reauth(ctx context.Context, sp *stepPlan, s *session, sr *Step
 		sr.Checks, sr.Status, sr.Error = append(sr.Checks, c), Errored, "re-login: "+err.Error()
 		return nil, nil, nil, nil, false
 	}
-	_, _, lresp, ok := f.exchange(ctx, login, s, lenv, fmt.Sprintf("re-login after 401 (%s at line %d)", login.step.Name, login.step.Pos.Line), sr)
+	_, _, lresp, ok := f.exchange(withPart(ctx, "reauth"), login, s, lenv, fmt.Sprintf("re-login after 401 (%s at line %d)", login.step.Name, login.step.Pos.Line), sr)
 	if !ok {
 		c.Actual, c.Message = textValue("the re-login got no answer"), "the call was answered 401 and the re-login got no answer"
 		sr.Checks = append(sr.Checks, c)
