@@ -143,7 +143,7 @@ type kindDef struct {
 
 // kindDefs lists the step kinds. Adding a kind is adding its file and
 // its line here.
-var kindDefs = []kindDef{loginKind, callKind, expect401Kind, refreshKind, logoutKind, plainKind, waitKind}
+var kindDefs = []kindDef{loginKind, callKind, expect401Kind, refreshKind, logoutKind, introspectKind, plainKind, waitKind}
 
 // kindDecoderFor returns the decoder of the kind keyed name.
 func kindDecoderFor(name string) (kindDecoder, bool) {

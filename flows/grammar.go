@@ -141,7 +141,7 @@ func NewGrammar() *Grammar {
 		g.Kinds[k.name] = k.object(common)
 	}
 	g.Objects["retry"] = retryObject()
-	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotateKey,
+	named := &Object{Name: "named request", Description: "A request written once and used by name: `use: NAME`.", Keys: append(slices.Clip(common), rotateKey, grantKey,
 		Key{Name: "principal", Type: TTemplate, Description: "on a login: who logs in. Flows that log in with this request as the same principal never run at the same time, as if each said `exclusive: [principal]`", Example: "{{username}}"})}
 	sandbox := &Object{Name: "sandbox", Description: "The embedded simulator a spec runs against when its base URL is empty.", Keys: []Key{
 		{Name: "provider", Type: TString, Required: true, Description: "the simulator", Example: "openloyalty", Enum: []string{"amplifi", "cardlytics", "mic", "openloyalty"}},
@@ -152,8 +152,13 @@ func NewGrammar() *Grammar {
 		{Name: "hmac", Type: TTemplate, Description: "the key the API signs its JWTs with (HS256, HS384, HS512): the probe re-signs the session's JWT with an `exp` in the past, at once, so it can run after every call; list it under `secrets`", Example: "{{jwt_secret}}"},
 		{Name: "wait", Type: TDuration, Description: "without `hmac`, the longest the probe waits for the token's `exp` (or the login's captured `expires_in`) to pass; default 1m. A waited-for token stays expired: only an `expect-401` step may wait", Example: "5s"},
 	}}
-	auth := &Object{Name: "auth", Description: "How a session's captured credentials go onto authenticated requests.", Keys: []Key{
+	basic := &Object{Name: "basic auth", Description: "An HTTP Basic credential (RFC 7617): a user and a password, sent as `Authorization: Basic base64(user:password)` on every authenticated request, without a login.", Keys: []Key{
+		{Name: "user", Type: TTemplate, Required: true, Description: "the user name", Example: "{{username}}"},
+		{Name: "password", Type: TTemplate, Required: true, Description: "the password; list its variable under `secrets`", Example: "{{password}}"},
+	}}
+	auth := &Object{Name: "auth", Description: "How a session's captured credentials go onto authenticated requests. With `oauth2:` and nothing else said, `Authorization: Bearer {{access_token}}`.", Keys: []Key{
 		{Name: "headers", Type: TPairs, Description: "headers made from the captured credentials", Example: map[string]any{"Authorization": "Bearer {{token}}"}},
+		{Name: "basic", Type: TObject, Description: "HTTP Basic authentication with a user and password, instead of an Authorization header", Object: basic},
 		{Name: "query", Type: TPairs, Description: "query parameters made from the captured credentials", Example: map[string]any{"access_token": "{{token}}"}},
 		{Name: "refused", Type: TStatus, Description: "the status the API refuses a request with: what every `expect-401` that names no status accepts (default 401); some APIs answer 403, some either", Example: []any{401, 403}},
 		{Name: "expired", Type: TObject, Description: "how the `expired` probe gets a token past its lifetime", Object: expiredProbe},
@@ -200,6 +205,7 @@ func NewGrammar() *Grammar {
 		{Name: "steps", Type: TSteps, Required: true, Description: "at least one step; each is a mapping with one key, its kind"},
 	}}
 	tlsObj := tlsObject()
+	oauth2 := oauth2Object()
 	g.Spec = &Object{Name: "spec", Description: "A flowrun spec: one API provider's auth flows.", Keys: []Key{
 		{Name: "provider", Type: TString, Required: true, Description: "the provider's name, shown in reports", Example: "openloyalty"},
 		{Name: "description", Type: TString, Description: "free text", Example: "member login, refresh and logout"},
@@ -220,11 +226,14 @@ func NewGrammar() *Grammar {
 		{Name: "secrets", Type: TStrings, Description: "variables, and request fields (`header:NAME`, `query:NAME`, `form:NAME`, `json:PATH`), whose values are never shown", Example: []any{"password", "json:deviceTag"}},
 		{Name: "auth", Type: TObject, Description: "how the session's credentials are attached to authenticated requests", Object: auth},
 		{Name: "timeout", Type: TDuration, Description: "time limit of each step (default 30s, or `--timeout`)", Example: "10s"},
+		{Name: "oauth2", Type: TObject, Description: "the OAuth 2.0 / OpenID Connect authorization server: its issuer (read for discovery) or endpoints, and the client. Logins and refreshes then say `grant:`, a logout `revoke:`, and `introspect` steps check tokens", Object: oauth2},
+		{Name: "conformance", Type: TStrings, Description: "standards checks reported wherever they apply: `rfc6750` (every 401 to a bearer call carries `WWW-Authenticate: Bearer`, with `error=\"invalid_token\"` for a bad token), `rfc6749` (token answers carry `access_token`, `token_type`, `expires_in` agreeing with a JWT's `exp - iat`, and `Cache-Control: no-store`; token errors a registered `error` code), `cookies` (session cookies are `Secure`, `HttpOnly` and have `SameSite`)",
+			Example: []any{"rfc6750", "rfc6749"}, Enum: ConformanceKinds},
 		{Name: "tls", Type: TObject, Description: "how the spec's requests use TLS: a CA to trust, a client certificate (mutual TLS), or no verification; the run's `--cacert`, `--cert` and `--insecure` apply too", Object: tlsObj},
 		{Name: "requests", Type: TMapOf, Description: "named requests that steps reuse with `use:`; `login`, `refresh` and `logout` steps use the one of their name by default", Object: named},
 		{Name: "flows", Type: TList, Required: true, Description: "the flows to run", Object: flow},
 	}}
-	for _, o := range []*Object{g.Spec, sandbox, auth, expiredProbe, flow, named, expect, capture, server, environment, fragment, jwtCheck, tlsObj} {
+	for _, o := range []*Object{g.Spec, sandbox, auth, basic, expiredProbe, flow, named, expect, capture, server, environment, fragment, jwtCheck, tlsObj, oauth2} {
 		g.Objects[o.Name] = o
 	}
 	for _, o := range g.Kinds {
@@ -246,6 +255,29 @@ func (g *Grammar) KindNames() []string {
 // rotateKey is the key of a refresh, and of a named request, that names
 // the credentials a refresh must replace.
 var rotateKey = Key{Name: "rotate", Type: TStrings, Description: "credentials a refresh must replace with new values", Example: []any{"token", "refresh_token"}}
+
+// grantKey is the key of a login, a refresh and a named request that
+// makes it an OAuth 2.0 token request.
+var grantKey = Key{Name: "grant", Type: TString, Description: "the OAuth 2.0 grant (RFC 6749) this token request stands for, built from the spec's `oauth2:`: a form POST to the token endpoint with the client's authentication, capturing `access_token`, `refresh_token`, `id_token` (secrets), `expires_in`, `token_type` and `scope`. Default with `oauth2:`: `password` for a login when `oauth2: username` is set, else `client_credentials`; `refresh_token` for a refresh",
+	Example: "password", Enum: Grants}
+
+// oauth2Object is the grammar of a spec's oauth2: key.
+func oauth2Object() *Object {
+	return &Object{Name: "oauth2", Description: "The spec's OAuth 2.0 authorization server. The endpoints come from the issuer's discovery document (`/.well-known/openid-configuration`, read once per run), or are given; a path is joined to `base_url`. Templates may read them as `{{oauth2.token_endpoint}}`, `{{oauth2.userinfo_endpoint}}`, `{{oauth2.jwks_uri}}`, ...", Keys: []Key{
+		{Name: "issuer", Type: TString, Description: "the issuer URL: its discovery document gives the token, revocation, introspection, userinfo and JWKS endpoints, and `expect: jwt:` checks verify signatures with its JWKS", Example: "${OIDC_ISSUER:-https://auth.example.com}"},
+		{Name: "token_url", Type: TString, Description: "the token endpoint, instead of the discovered one", Example: "/oauth2/token"},
+		{Name: "revocation_url", Type: TString, Description: "the revocation endpoint (RFC 7009)", Example: "/oauth2/revoke"},
+		{Name: "introspection_url", Type: TString, Description: "the introspection endpoint (RFC 7662)", Example: "/oauth2/introspect"},
+		{Name: "userinfo_url", Type: TString, Description: "the userinfo endpoint", Example: "/userinfo"},
+		{Name: "jwks_url", Type: TString, Description: "the JWK Set that `expect: jwt:` checks verify signatures with", Example: "/.well-known/jwks.json"},
+		{Name: "client_id", Type: TTemplate, Required: true, Description: "the client's id", Example: "{{client_id}}"},
+		{Name: "client_secret", Type: TTemplate, Description: "the client's secret; masked in every output. List its variable under `secrets`", Example: "{{client_secret}}"},
+		{Name: "client_auth", Type: TString, Description: "how the client authenticates: `client_secret_basic` (HTTP Basic, the default), `client_secret_post` (in the form) or `none` (a public client: its id only)", Example: "client_secret_post", Enum: ClientAuthMethods},
+		{Name: "scope", Type: TStrings, Description: "scopes the login grants request", Example: []any{"openid", "offline_access"}},
+		{Name: "username", Type: TTemplate, Description: "the password grant's user", Example: "{{username}}"},
+		{Name: "password", Type: TTemplate, Description: "the password grant's password; list its variable under `secrets`", Example: "{{password}}"},
+	}}
+}
 
 // probesKey is a key that lists refusal probes.
 func probesKey(name, desc string) Key {

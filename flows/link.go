@@ -11,7 +11,7 @@ import (
 // reservedNames are the names expressions and templates give to the
 // response and to helper functions; variables cannot take them.
 var reservedNames = []string{"status", "headers", "body", "text", "json", "header", "cookie", "duration",
-	"jwt", "uuid", "now", "unix", "timestamp", "env"}
+	"jwt", "uuid", "now", "unix", "timestamp", "env", "basicAuth", "formEncode", OAuth2Var}
 
 func reserved(name string) bool { return slices.Contains(reservedNames, name) }
 
@@ -33,7 +33,12 @@ type defaultUser interface{ defaultUse() string }
 
 func (Login) defaultUse() string   { return "login" }
 func (Refresh) defaultUse() string { return "refresh" }
-func (Logout) defaultUse() string  { return "logout" }
+
+// expander is implemented by kinds whose request the spec's oauth2:
+// builds: a logout that revokes, an introspection.
+type expander interface {
+	expand(d *decoder, s *Spec, r *Request, what string)
+}
 
 // kindLinker is implemented by kinds with rules of their own, checked
 // once the step's named request is merged in.
@@ -62,6 +67,7 @@ func (d *decoder) link(s *Spec) {
 			d.errs = append(d.errs, Errorf(sv.Pos, "servers: %s: the URL is empty and no sandbox is named; give url: or sandbox:", name))
 		}
 	}
+	d.linkOAuth2(s)
 	for name, r := range s.Requests {
 		d.checkRequest(s, r, fmt.Sprintf("request %q", name), false)
 	}
@@ -100,6 +106,23 @@ func (d *decoder) linkStep(s *Spec, st *Step, snd Sender, what string) {
 			want = snd.DefaultStatus(s.Auth)
 		}
 		*r = *merge(base, r, successes(want))
+	}
+	if s.OAuth2 != nil && r.Grant == "" && use == "" && r.Path == nil && r.URL == nil {
+		r.Grant, r.GrantPos = defaultGrant(s, snd), st.Pos
+	}
+	if r.Grant != "" {
+		if k := snd.Kind(); k != "login" && k != "refresh" {
+			d.errs = append(d.errs, Errorf(r.GrantPos, "%s: grant: is for a login or a refresh, not a %s", what, k))
+		} else {
+			d.expandGrant(s, r, what)
+		}
+	}
+	if x, ok := snd.(expander); ok {
+		x.expand(d, s, r, what)
+	}
+	if j := r.Expect.JWT; j != nil && s.OAuth2 != nil && j.HMAC == nil && j.PEM == nil && j.JWKS == nil && (s.OAuth2.Issuer != "" || s.OAuth2.JWKSURL != "") {
+		// The authorization server's keys verify its tokens.
+		j.JWKS = &Text{S: "{{" + OAuth2Var + ".jwks_uri}}", Pos: j.Pos}
 	}
 	defaultMethod(r)
 	if r.Path == nil && r.URL == nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -93,6 +95,10 @@ func (d *decoder) decodeSpec(n *yaml.Node) *Spec {
 			s.RetryOn = d.retryOn(v, "retry_on")
 		case "serial":
 			s.Serial = d.boolean(v, "serial")
+		case "oauth2":
+			s.OAuth2 = d.oauth2(v)
+		case "conformance":
+			s.Conformance = d.conformance(v, "conformance")
 		case "tls":
 			s.TLS = d.tls(v)
 		default:
@@ -159,6 +165,21 @@ func (d *decoder) auth(n *yaml.Node) Auth {
 			a.Query = d.pairs(v, "auth: query")
 		case "refused":
 			a.Refused = d.statuses(v, "auth: refused")
+		case "basic":
+			b := &BasicAuth{Pos: d.pos(v)}
+			seen := map[string]bool{}
+			d.object(v, "auth: basic", d.g.Objects["basic auth"], func(key string, _, v *yaml.Node) {
+				seen[key] = true
+				t := Text{S: d.str(v, "auth: basic: "+key), Pos: d.pos(v)}
+				if key == "user" {
+					b.User = t
+				} else {
+					b.Password = t
+				}
+			})
+			if seen["user"] && seen["password"] {
+				a.Basic = b
+			}
 		case "expired":
 			a.Expired.Pos = d.pos(v)
 			d.object(v, "auth: expired", d.g.Objects["expired probe"], func(key string, _, v *yaml.Node) {
@@ -171,6 +192,12 @@ func (d *decoder) auth(n *yaml.Node) Auth {
 			})
 		}
 	})
+	if a.Basic != nil {
+		if slices.ContainsFunc(a.Headers, func(p Pair) bool { return strings.EqualFold(p.Name, "Authorization") }) {
+			d.errorf(n, "auth: give basic: or an Authorization header, not both")
+		}
+		a.Headers = append([]Pair{basicAuthHeader(a.Basic.User, a.Basic.Password)}, a.Headers...)
+	}
 	return a
 }
 

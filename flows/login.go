@@ -8,7 +8,7 @@ import "gopkg.in/yaml.v3"
 type Login struct{ Request *Request }
 
 var loginKind = kindDef{name: "login", decode: decodeLogin, object: func(common []Key) *Object {
-	return requestKind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. Default status: any 2xx.", common)
+	return requestKind("login", "Sends the login request (`requests.login` unless `use` says otherwise); what it captures becomes the session's credentials. With `oauth2:`, it is a token request (`grant`). Default status: any 2xx.", common, grantKey)
 }}
 
 func decodeLogin(d *decoder, n *yaml.Node, what string) Action {

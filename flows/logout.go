@@ -8,6 +8,8 @@ import (
 
 var logoutKind = kindDef{name: "logout", decode: decodeLogout, object: func(common []Key) *Object {
 	return requestKind("logout", "Ends the session (`requests.logout` by default); later calls in the session are spec errors. Default status: any 2xx.", common,
+		Key{Name: "revoke", Type: TString, Description: "revoke this credential at the `oauth2:` server's revocation endpoint (RFC 7009) instead of sending `requests.logout`: a form POST of `token` and `token_type_hint`, authenticated as the client",
+			Example: "refresh_token"},
 		Key{Name: "verify", Type: TStrings, Description: "named requests sent after the logout with the credentials from before it: each must be refused (the spec's `auth: refused` statuses, or 400 for one that a refresh uses), proving the logout revoked them",
 			Example: []any{"profile", "refresh"}})
 }}
@@ -21,12 +23,21 @@ type Logout struct {
 	// credentials, each of which must be refused.
 	Verify    []string
 	VerifyPos Pos
+	// Revoke names the credential revoked at the oauth2: server's
+	// revocation endpoint (RFC 7009), if the logout is a revocation.
+	Revoke    string
+	RevokePos Pos
 }
 
 func decodeLogout(d *decoder, n *yaml.Node, what string) Action {
 	a := Logout{}
 	a.Request = d.decodeRequest(n, what, d.g.Kinds["logout"], func(key string, _, v *yaml.Node) {
-		a.Verify, a.VerifyPos = d.strList(v, what+": verify"), d.pos(v)
+		switch key {
+		case "verify":
+			a.Verify, a.VerifyPos = d.strList(v, what+": verify"), d.pos(v)
+		case "revoke":
+			a.Revoke, a.RevokePos = d.str(v, what+": revoke"), d.pos(v)
+		}
 	})
 	return a
 }
@@ -37,8 +48,31 @@ func (Logout) Kind() string { return "logout" }
 // Req returns the logout request.
 func (a Logout) Req() *Request { return a.Request }
 
-// Credentials attaches the session's credentials and needs a live session.
-func (Logout) Credentials() CredentialUse { return CredentialUse{Attach: true, NeedSession: true} }
+// Credentials attaches the session's credentials and needs a live
+// session; a revocation authenticates as the client instead.
+func (a Logout) Credentials() CredentialUse {
+	return CredentialUse{Attach: a.Revoke == "", NeedSession: true}
+}
+
+// defaultUse is "logout", unless the logout is a revocation.
+func (a Logout) defaultUse() string {
+	if a.Revoke != "" {
+		return ""
+	}
+	return "logout"
+}
+
+// expand builds a revocation's request from the spec's oauth2:.
+func (a Logout) expand(d *decoder, s *Spec, r *Request, what string) {
+	if a.Revoke == "" {
+		return
+	}
+	if r.Use != "" {
+		d.errs = append(d.errs, Errorf(a.RevokePos, "%s: give revoke: or use:, not both", what))
+		return
+	}
+	d.revokeRequest(s, r, a.Revoke, a.RevokePos, what)
+}
 
 // Advance ends the session; the captures are flow variables.
 func (Logout) Advance(s *Session, captured map[string]any) map[string]any {
@@ -70,8 +104,13 @@ func (a Logout) Followups(s *Spec) []Followup {
 	return out
 }
 
-// linkKind checks that verify names requests.
+// linkKind checks that verify names requests, and revoke a credential.
 func (a Logout) linkKind(d *decoder, s *Spec, _ *Step, what string) {
+	if a.Revoke != "" {
+		if names := s.captureNames(); !slices.Contains(names, a.Revoke) {
+			d.errs = append(d.errs, Errorf(a.RevokePos, "%s: revoke: %q is not a credential any login or refresh captures%s", what, a.Revoke, didYouMean(a.Revoke, names)))
+		}
+	}
 	for _, name := range a.Verify {
 		if s.Requests[name] == nil {
 			d.errs = append(d.errs, Errorf(a.VerifyPos, "%s: verify: no request named %q%s under requests", what, name, didYouMean(name, keys(s.Requests))))

@@ -7,7 +7,7 @@ import (
 )
 
 var refreshKind = kindDef{name: "refresh", decode: decodeRefresh, object: func(common []Key) *Object {
-	return requestKind("refresh", "Exchanges the refresh token (`requests.refresh` by default); its captures replace the session's credentials. Default status: any 2xx.", common, rotateKey,
+	return requestKind("refresh", "Exchanges the refresh token (`requests.refresh` by default); its captures replace the session's credentials. With `oauth2:`, it is a token request (`grant: refresh_token`). Default status: any 2xx.", common, grantKey, rotateKey,
 		Key{Name: "reuse", Type: TString, Description: "what the API does when the used refresh token is presented again, checked by sending this refresh again as it was sent: `refused` (the spec's `auth: refused` statuses or 400), `accepted` (2xx), or `revokes-family` (refused, and the new refresh token is refused too)",
 			Example: "refused", Enum: ReusePolicies},
 		Key{Name: "revokes", Type: TStrings, Description: "credentials the refresh revokes: their old values are what the `revoked` probe sends afterwards", Example: []any{"token"}})

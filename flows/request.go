@@ -58,6 +58,8 @@ func (d *decoder) decodeRequest(n *yaml.Node, what string, o *Object, fn func(ke
 			r.Retry = d.retry(v, at)
 		case "principal":
 			r.Principal = &Text{S: d.str(v, at), Pos: d.pos(v)}
+		case "grant":
+			r.Grant, r.GrantPos = d.grant(v, at)
 		case "secrets":
 			vars, fields := d.secrets(v, at)
 			r.Secrets = fields
@@ -280,6 +282,9 @@ func merge(base, r *Request, checks bool) *Request {
 	}
 	if r.Rotate != nil {
 		out.Rotate, out.RotatePos = r.Rotate, r.RotatePos
+	}
+	if r.Grant != "" {
+		out.Grant, out.GrantPos = r.Grant, r.GrantPos
 	}
 	// A named request takes no retry: polling belongs to the step.
 	out.Retry = r.Retry

@@ -64,6 +64,10 @@ type Spec struct {
 	RetryOn []int
 	// Serial runs the spec's flows one at a time, in order.
 	Serial bool
+	// Conformance lists the standards checks switched on (ConformanceKinds).
+	Conformance []string
+	// OAuth2, if set, is the spec's OAuth 2.0 authorization server.
+	OAuth2 *OAuth2
 }
 
 // ProbeKinds are the refusal probes flowrun derives from a session's
@@ -134,6 +138,16 @@ type Auth struct {
 	Refused []int
 	// Expired says how the expired probe makes an expired token.
 	Expired ExpiredProbe
+	// Basic, if set, is an HTTP Basic credential (RFC 7617): Headers then
+	// holds the Authorization header it stands for.
+	Basic *BasicAuth
+}
+
+// BasicAuth is a user and password sent as HTTP Basic authentication,
+// each a template.
+type BasicAuth struct {
+	Pos            Pos
+	User, Password Text
 }
 
 // RefusedOr returns the statuses the API refuses with: Refused, or 401.
@@ -259,6 +273,9 @@ type Capture struct {
 	// Public marks a value that is not a secret (`secret: false`), such
 	// as an id: what a login or refresh captures is secret otherwise.
 	Public bool
+	// Optional captures nothing, without failing, when the answer has no
+	// value there: a grant's refresh_token, id_token or scope.
+	Optional bool
 }
 
 // SecretField names a request field whose value is a secret: a header, a
@@ -349,4 +366,8 @@ type Request struct {
 	// variables. Every flow that logs in with the request holds a lease
 	// on it, as if it said `exclusive: [principal]`.
 	Principal *Text
+	// Grant, on a login or refresh, is the OAuth 2.0 grant the request
+	// stands for (Grants): a token request built from the spec's oauth2:.
+	Grant    string
+	GrantPos Pos
 }

@@ -95,6 +95,9 @@ func (f *flowRun) run(ctx context.Context) {
 	f.res.Started = start
 	f.vars, f.sessions = map[string]any{}, map[string]*session{}
 	err := f.setVars()
+	if err == nil {
+		err = f.setOAuth2(ctx)
+	}
 	maps.Copy(f.vars, f.row)
 	f.res.Status = Passed
 	stopped := 0 // the step that did not pass, from 1

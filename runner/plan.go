@@ -30,6 +30,8 @@ type Plan struct {
 	authHeaders []pairPlan
 	authQuery   []pairPlan
 	flows       []*flowPlan
+	// oauth2 is the spec's authorization server, if it has one.
+	oauth2 *oauth2Plan
 }
 
 // Target is where a server's requests go.
@@ -167,6 +169,10 @@ func CompileWith(spec *flows.Spec, opts CompileOptions) (*Plan, error) {
 	for _, v := range spec.Vars {
 		p.vars = append(p.vars, pairPlan{name: v.Name, tpl: c.template(v.Value, v.Pos, "vars: "+v.Name, sc)})
 		sc = sc.with(v.Name)
+	}
+	if spec.OAuth2 != nil {
+		p.oauth2 = c.oauth2(spec.OAuth2, sc)
+		sc = sc.with(flows.OAuth2Var)
 	}
 	p.headers = c.pairs(spec.Headers, "headers:", sc)
 	if e := spec.Auth.Expired; e.HMAC != "" {

@@ -1,8 +1,11 @@
 package runner
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"maps"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -332,7 +335,19 @@ func addHelpers(env map[string]any, now func() time.Time) {
 	env["unix"] = func() int64 { return now().Unix() }
 	env["timestamp"] = func() string { return now().UTC().Format(time.RFC3339) }
 	env["jwt"] = jwtAny
+	env["basicAuth"] = basicAuth
+	env["formEncode"] = formEncode
 }
+
+// basicAuth is the credential of HTTP Basic authentication (RFC 7617):
+// base64 of user:password.
+func basicAuth(user, password any) string {
+	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(user) + ":" + fmt.Sprint(password)))
+}
+
+// formEncode encodes a value as a form does (application/x-www-form-
+// urlencoded), as OAuth 2.0 client authentication wants (RFC 6749 §2.3.1).
+func formEncode(v any) string { return url.QueryEscape(fmt.Sprint(v)) }
 
 // jwtAny is jwtClaims as programs call it: expr calls a func(...any) any
 // without reflection. The checker has held the call to jwtClaims's

@@ -238,6 +238,9 @@ func (f *flowRun) check(ctx context.Context, sp *stepPlan, s *session, resp *res
 	captured := map[string]any{}
 	for _, c := range sp.req.Capture {
 		v, ok := capture(resp, c.Source)
+		if !ok && c.Optional {
+			continue
+		}
 		if !ok {
 			ck := Check{Pos: c.Pos, Kind: CheckCapture, Expr: "capture " + c.Name, Status: Failed,
 				Expected: textValue("a value at " + c.Source), Actual: Value{JSON: json.RawMessage("null"), Text: "nothing there"}}
