@@ -145,7 +145,7 @@ func defaultGrant(s *Spec, snd Sender) string {
 // and the client's authentication, capturing the token answer. What the
 // request says itself (a path, form fields, captures) wins. It may run
 // twice on one request (a named request, then a step using it).
-func (d *decoder) expandGrant(s *Spec, r *Request, what string) {
+func (d *decoder) expandGrant(s *Spec, r *Request, what string, keep bool) {
 	o := s.OAuth2
 	if o == nil {
 		d.errs = append(d.errs, Errorf(r.GrantPos, "%s: grant: needs the spec's oauth2: section (issuer: or token_url:, client_id:, client_secret:)", what))
@@ -170,6 +170,9 @@ func (d *decoder) expandGrant(s *Spec, r *Request, what string) {
 		form = append(form, Pair{Name: "scope", Value: strings.Join(o.Scope, " "), Pos: o.Pos})
 	}
 	d.clientRequest(o, r, "token_endpoint", form)
+	if !keep {
+		return
+	}
 	for _, c := range tokenAnswer {
 		if !slices.ContainsFunc(r.Capture, func(x Capture) bool { return x.Name == c.name }) {
 			r.Capture = append(r.Capture, Capture{Pos: r.GrantPos, Name: c.name, Source: c.name, Public: c.public, Optional: c.name != "access_token"})
@@ -249,7 +252,7 @@ func templateExpr(s string) string {
 func (d *decoder) linkOAuth2(s *Spec) {
 	for name, r := range s.Requests {
 		if r.Grant != "" {
-			d.expandGrant(s, r, fmt.Sprintf("request %q", name))
+			d.expandGrant(s, r, fmt.Sprintf("request %q", name), true)
 		}
 	}
 	if s.OAuth2 == nil {
