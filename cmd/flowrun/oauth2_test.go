@@ -143,6 +143,10 @@ flows: [{name: discover, steps: [{login: {grant: client_credentials}}]}]
 oauth2: {issuer: "${BASE}", client_id: basic-client, client_secret: "{{secret}}"}
 flows: [{name: discover, steps: [{login: {grant: client_credentials}}]}]
 `, []string{"names the issuer \"" + srv.URL + "\", not \"" + broken.URL + "\""}},
+		{"a refresh without a refresh token", srv.URL, head + `
+oauth2: {token_url: /oauth2/token, client_id: basic-client, client_secret: "{{secret}}"}
+flows: [{name: refresh, steps: [{login: {grant: client_credentials}}, {refresh: {}}]}]
+`, []string{"error: form: refresh_token: {{ refresh_token }} has no value"}},
 		{"a wrong client secret", srv.URL, strings.Replace(head, "basic-secret", "not-the-secret", 1) + endpoints + `
 flows: [{name: login, steps: [{login: {}}]}]
 `, []string{"expected 2xx, got 401", "invalid_client"}},
