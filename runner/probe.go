@@ -44,6 +44,7 @@ func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[s
 	creds := f.credentialsOn(req)
 	// A probe is refused as the spec says its API refuses (auth: refused).
 	refused := f.plan.Spec.Auth.RefusedOr()
+	n := len(sr.Checks)
 	var checks []Check
 	for _, kind := range sp.probes {
 		switch kind {
@@ -75,7 +76,7 @@ func (f *flowRun) probe(ctx context.Context, sp *stepPlan, s *session, env map[s
 		sr.Error = fmt.Sprintf("probes %s: the request carries no credential to probe", strings.Join(sp.probes, ", "))
 		return Errored
 	}
-	return worst(checks)
+	return worst(sr.Checks[n:]) // the probes' checks, and the conformance checks of their answers
 }
 
 // worst returns Failed if a check failed, else Errored if one errored,
@@ -166,6 +167,7 @@ func (f *flowRun) sendCheck(ctx context.Context, sp *stepPlan, label string, req
 	}
 	c.Exchange = f.addExchange(sr, x)
 	sr.Checks = append(sr.Checks, c)
+	f.conform(extraRole(sp, c.Kind), c.Pos, c.Exchange, r, sr)
 	return c
 }
 

@@ -212,6 +212,10 @@ const (
 	// CheckJWT: a token holds what the step's jwt block says: its times,
 	// claims and signature.
 	CheckJWT CheckKind = "jwt"
+	// CheckConformance: an answer holds to a standard the spec's
+	// `conformance:` switches on (RFC 6750 §3, RFC 6749 §5.1 and §5.2,
+	// the attributes of session cookies).
+	CheckConformance CheckKind = "conformance"
 )
 
 // Check is one expectation of a step and how it was judged.

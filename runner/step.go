@@ -37,6 +37,7 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		return
 	}
 	if sp.reauth && resp.status == http.StatusUnauthorized && s.login != nil {
+		f.conform(ownRole(sp), sp.step.Pos, len(sr.Exchanges)-1, resp, sr) // the 401 that sends the session to log in again
 		if env, req, body, resp, ok = f.reauth(ctx, sp, s, sr); !ok || f.overLimit(resp, sr) {
 			return
 		}
@@ -87,7 +88,7 @@ func (f *flowRun) judge(ctx context.Context, sp *stepPlan, s *session, resp *res
 	for i := n; i < len(sr.Checks); i++ {
 		sr.Checks[i].Exchange = xi
 	}
-	return status
+	return worse(status, f.conform(ownRole(sp), sp.step.Pos, xi, resp, sr))
 }
 
 // reauth logs session s in again with the login that started it, then

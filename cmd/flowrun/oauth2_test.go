@@ -80,9 +80,20 @@ func TestOAuth2ExamplesRun(t *testing.T) {
 	} {
 		t.Run(file, func(t *testing.T) {
 			srv := oauth2Server(t, opts)
-			code, out, errOut := cli(t, context.Background(), map[string]string{"OAUTH2_ISSUER": srv.URL}, "run", "../../examples/oauth2/"+file)
+			report := filepath.Join(t.TempDir(), "result.json")
+			code, out, errOut := cli(t, context.Background(), map[string]string{"OAUTH2_ISSUER": srv.URL}, "run", "../../examples/oauth2/"+file, "--report-json", report)
 			if code != 0 {
 				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			// The standards checks the spec switches on ran, and passed.
+			b, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`conformance rfc6749 §5.1: the token answer has Cache-Control: no-store`, `conformance rfc6749 §5.2`, `conformance rfc6750 §3`} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("no check %q in the JSON report", want)
+				}
 			}
 		})
 	}
