@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
@@ -105,7 +106,15 @@ func Start(opts Options) (*Server, error) {
 	mux := http.NewServeMux()
 	// Every field of s is set before the server starts: the issuer is
 	// known as soon as the listener exists, and no request comes in before.
-	s.srv = httptest.NewUnstartedServer(mux)
+	// One request at a time: fosite's memory store writes some of its maps
+	// without holding its lock (revoking a refresh token), which the race
+	// detector reports when two flows refresh or revoke at once.
+	var one sync.Mutex
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		one.Lock()
+		defer one.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
 	s.URL = "http://" + s.srv.Listener.Addr().String()
 	if err := s.build(key, opts); err != nil {
 		s.srv.Close()
