@@ -106,5 +106,6 @@ error of flowrun (a bug, or the process ran out of memory), 130 interrupted.`,
 	root.SetErr(a.stderr)
 	root.AddCommand(run, newValidateCmd(a), newSandboxCmd(a), newInitCmd(a), newListCmd(a), newVersionCmd(a), newSchemaCmd(a))
 	root.AddCommand(newMergeCmd(a))
+	root.AddCommand(newMutateCmd(a))
 	return root
 }
