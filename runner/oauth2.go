@@ -137,7 +137,7 @@ func (f *flowRun) discover(ctx context.Context, o *oauth2Plan) (map[string]strin
 		doc[k] = v
 	}
 	if doc["token_endpoint"] == "" && o.spec.TokenURL == "" {
-		return nil, fmt.Errorf("%s names no token_endpoint; give oauth2: token_url:", where)
+		return nil, fmt.Errorf("%s names no token_endpoint; give the endpoint as oauth2: token_url", where)
 	}
 	o.doc = doc
 	return doc, nil
