@@ -126,16 +126,7 @@ func firstCatch(res *runner.Result) *Catch {
 
 // stepName is "step 2 call: read profile", or "step 1 login" when the
 // step has no name of its own, as the terminal report writes it.
-func stepName(i int, st runner.StepResult) string {
-	name := fmt.Sprintf("step %d %s", i+1, st.Kind)
-	if st.Name != st.Kind && st.Name != "" {
-		name += ": " + st.Name
-	}
-	if st.Session != "" && st.Session != "default" {
-		name += " [session " + st.Session + "]"
-	}
-	return name
-}
+func stepName(i int, st runner.StepResult) string { return st.Title(i) }
 
 // checkLine says what a check expected and what it got.
 func checkLine(c runner.Check) string {

@@ -1,11 +1,8 @@
 package mutate
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/flowrun/flowrun/flows"
@@ -69,47 +66,9 @@ func (t *stepTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 // of the client's, which also applies the spec's tls: settings. The
 // proxies send through it too.
 func specTransport(c *http.Client, t *flows.TLS) (*http.Transport, error) {
-	var tr *http.Transport
-	switch x := c.Transport.(type) {
-	case nil:
-		tr = http.DefaultTransport.(*http.Transport).Clone()
-	case *http.Transport:
-		tr = x.Clone()
-	default:
-		return nil, fmt.Errorf("the run's HTTP client sends through a %T, not an *http.Transport", c.Transport)
+	tr, err := runner.SpecTransport(c, t)
+	if err != nil && t != nil {
+		return nil, flows.Errorf(t.Pos, "tls: %v", err)
 	}
-	if t == nil {
-		return tr, nil
-	}
-	cfg := tr.TLSClientConfig
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if t.CACert != nil {
-		pool := cfg.RootCAs
-		if pool == nil {
-			var err error
-			if pool, err = x509.SystemCertPool(); err != nil {
-				pool = x509.NewCertPool()
-			}
-		} else {
-			pool = pool.Clone()
-		}
-		if !pool.AppendCertsFromPEM(t.CACert.Data) {
-			return nil, flows.Errorf(t.Pos, "tls: ca_cert: %s holds no PEM certificate", t.CACert.Path)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.Cert != nil && t.Key != nil {
-		pair, err := tls.X509KeyPair(t.Cert.Data, t.Key.Data)
-		if err != nil {
-			return nil, flows.Errorf(t.Pos, "tls: cert and key: %v", err)
-		}
-		cfg.Certificates, cfg.GetClientCertificate = []tls.Certificate{pair}, nil
-	}
-	if t.Insecure {
-		cfg.InsecureSkipVerify = true
-	}
-	tr.TLSClientConfig = cfg
-	return tr, nil
+	return tr, err
 }

@@ -258,16 +258,7 @@ func writeMessage(w io.Writer, pad string, hs []runner.Header, body runner.Body,
 
 // stepName is "step 2 call: read profile", or "step 1 login" when the
 // step has no name of its own.
-func stepName(i int, st runner.StepResult) string {
-	name := fmt.Sprintf("step %d %s", i+1, st.Kind)
-	if st.Name != st.Kind && st.Name != "" {
-		name += ": " + st.Name
-	}
-	if st.Session != "" && st.Session != "default" {
-		name += " [session " + st.Session + "]"
-	}
-	return name
-}
+func stepName(i int, st runner.StepResult) string { return st.Title(i) }
 
 func stepTime(st runner.StepResult) string {
 	if st.Status == runner.Skipped {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/flowrun/flowrun/flows"
@@ -307,4 +308,18 @@ func (sr *StepResult) dropBodies() {
 			drop(&x.Response.Body)
 		}
 	}
+}
+
+// Title is how reports name the step, the i-th of its flow (from 0):
+// "step 2 call: read profile", or "step 1 login" when the step has no
+// name of its own, with its session when it is not the default.
+func (st StepResult) Title(i int) string {
+	name := fmt.Sprintf("step %d %s", i+1, st.Kind)
+	if st.Name != st.Kind && st.Name != "" {
+		name += ": " + st.Name
+	}
+	if st.Session != "" && st.Session != "default" {
+		name += " [session " + st.Session + "]"
+	}
+	return name
 }

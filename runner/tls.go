@@ -59,11 +59,23 @@ func (cs *clients) close() {
 	}
 }
 
-// tlsClient returns a copy of base whose transport, a clone of base's,
-// also trusts t's CAs, presents t's client certificate and, with
-// t.Insecure, verifies no certificate. What base's TLS settings hold
-// besides (the run's --cacert roots, --insecure) stays.
+// tlsClient returns a copy of base whose transport is SpecTransport's.
 func tlsClient(base *http.Client, t *flows.TLS) (*http.Client, error) {
+	tr, err := SpecTransport(base, t)
+	if err != nil {
+		return nil, err
+	}
+	c := *base
+	c.Transport = tr
+	return &c, nil
+}
+
+// SpecTransport returns a clone of base's transport that also trusts t's
+// CAs, presents t's client certificate and, with t.Insecure, verifies no
+// certificate: how a spec's requests are sent. What base's TLS settings
+// hold besides (the run's --cacert roots, --insecure) stays. A nil t
+// gives a plain clone.
+func SpecTransport(base *http.Client, t *flows.TLS) (*http.Transport, error) {
 	var tr *http.Transport
 	switch x := base.Transport.(type) {
 	case nil:
@@ -72,6 +84,9 @@ func tlsClient(base *http.Client, t *flows.TLS) (*http.Client, error) {
 		tr = x.Clone()
 	default:
 		return nil, fmt.Errorf("the run's HTTP client sends through a %T, not an *http.Transport, so the spec's TLS settings cannot be applied to it; give Config.Client an *http.Transport", base.Transport)
+	}
+	if t == nil {
+		return tr, nil
 	}
 	cfg := tr.TLSClientConfig
 	if cfg == nil {
@@ -104,7 +119,5 @@ func tlsClient(base *http.Client, t *flows.TLS) (*http.Client, error) {
 		cfg.InsecureSkipVerify = true
 	}
 	tr.TLSClientConfig = cfg
-	c := *base
-	c.Transport = tr
-	return &c, nil
+	return tr, nil
 }
