@@ -213,6 +213,7 @@ func (m *mutation) once(ctx context.Context, p *runner.Plan, tr *http.Transport,
 	cfg.Observer, cfg.Shard, cfg.Repeat, cfg.ReportEach, cfg.FailFast = nil, runner.Shard{}, 1, false, false
 	// Only the steps that did not pass are read: the rest need no body.
 	cfg.KeepBodies, cfg.Summarize = false, true
+	cfg.MarkSteps = true // the proxies read each request's step
 	res := runner.Run(ctx, []*runner.Plan{cp}, cfg)
 	if len(res.Internal) > 0 {
 		m.mu.Lock()

@@ -68,7 +68,7 @@ func (f *flowRun) env(s *session) map[string]any {
 	if s != nil {
 		maps.Copy(vars, s.Creds)
 	}
-	env := make(map[string]any, 6+responseNames) // five helpers, the variables, the response
+	env := make(map[string]any, helperCount+1+responseNames) // the helpers, the variables, the response
 	addHelpers(env, f.cfg.Now)
 	env[varsKey] = vars
 	return env

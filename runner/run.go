@@ -65,6 +65,10 @@ type Config struct {
 	// none of the headers and query parameters that the spec's auth, its
 	// secrets or what the flow has learnt make credentials.
 	FollowRedirects bool
+	// MarkSteps puts in each request's context the step it is sent for,
+	// for StepOf (flowrun mutate's proxies read it). Off, a run spends
+	// nothing on it.
+	MarkSteps bool
 }
 
 // DefaultConcurrency is how many flows run at once unless Config says:

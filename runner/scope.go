@@ -321,9 +321,12 @@ func (s *scope) all() []string {
 	return append(s.names(), slices.Sorted(maps.Keys(env))...)
 }
 
+// helperCount is how many helpers addHelpers adds.
+const helperCount = 7
+
 // helpers returns the functions every template and assertion may call.
 func helpers(now func() time.Time) map[string]any {
-	env := make(map[string]any, 5)
+	env := make(map[string]any, helperCount)
 	addHelpers(env, now)
 	return env
 }

@@ -25,7 +25,9 @@ func (f *flowRun) step(ctx context.Context, sp *stepPlan, sr *StepResult) {
 		f.wait(ctx, sp.wait, sr)
 		return
 	}
-	ctx = context.WithValue(ctx, stepKey{}, StepInfo{Spec: f.plan.Spec.Provider, Flow: f.res.Name, Step: sr.Name, Kind: sp.send.Kind()})
+	if f.cfg.MarkSteps {
+		ctx = context.WithValue(ctx, stepKey{}, StepInfo{Spec: f.plan.Spec.Provider, Flow: f.res.Name, Step: sr.Name, Kind: sp.send.Kind()})
+	}
 	s := f.session(sp.req.Session)
 	env, err := f.stepEnv(sp, s)
 	if err != nil {

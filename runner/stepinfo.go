@@ -20,7 +20,7 @@ type StepInfo struct {
 type stepKey struct{}
 
 // StepOf returns the step a request was sent for, when it was sent by a
-// flow.
+// flow of a run with Config.MarkSteps.
 func StepOf(ctx context.Context) (StepInfo, bool) {
 	si, ok := ctx.Value(stepKey{}).(StepInfo)
 	return si, ok
@@ -29,7 +29,10 @@ func StepOf(ctx context.Context) (StepInfo, bool) {
 // withPart marks the requests sent under ctx as part of what a step
 // sends besides its own request.
 func withPart(ctx context.Context, part string) context.Context {
-	si, _ := StepOf(ctx)
+	si, ok := StepOf(ctx)
+	if !ok {
+		return ctx // the run does not mark its requests
+	}
 	si.Part = part
 	return context.WithValue(ctx, stepKey{}, si)
 }

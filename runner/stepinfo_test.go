@@ -28,7 +28,7 @@ func TestStepOfNamesEveryRequestsStep(t *testing.T) {
 	srv := jwtAPI(t, "")
 	tr := &seen{}
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res := run(t, plan(t, srv.URL, probeSpec), runner.Config{Client: client, Concurrency: 1})
+	res := run(t, plan(t, srv.URL, probeSpec), runner.Config{Client: client, Concurrency: 1, MarkSteps: true})
 	if res.Status() != runner.Passed {
 		t.Fatalf("the run did not pass: %s", res.Status())
 	}
